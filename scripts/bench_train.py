@@ -1,0 +1,55 @@
+"""Benchmark: training throughput (images/s) of each MNIST GAN on this machine.
+
+Usage: python scripts/bench_train.py [--batch-size 64] [--steps 200] [--jit] [--spe 1]
+Prints one line per model; numbers are for choosing defaults, never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from condgen import runtime
+from condgen.config import TrainConfig
+from condgen.data import mnist
+from condgen.training.fit import build_gan
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--jit", action="store_true")
+    parser.add_argument("--spe", type=int, default=1)
+    parser.add_argument("--models", default="gan,cgan,dcgan")
+    args = parser.parse_args()
+    runtime.quiet_tensorflow()
+    images, labels = mnist.load_bundled()
+    for model in args.models.split(","):
+        runtime.set_seed(0)
+        config = TrainConfig(
+            epochs=1,
+            batch_size=args.batch_size,
+            jit_compile=args.jit,
+            steps_per_execution=args.spe,
+        )
+        gan = build_gan(model, config, seed=0)
+        ds = mnist.make_dataset(
+            images, labels, args.batch_size, 0, conditional=model == "cgan"
+        ).repeat()
+        gan.fit(ds, steps_per_epoch=args.spe * 5, epochs=1, verbose=0)  # compile + warm up
+        start = time.perf_counter()
+        gan.fit(ds, steps_per_epoch=args.steps, epochs=1, verbose=0)
+        elapsed = time.perf_counter() - start
+        rate = args.steps * args.batch_size / elapsed
+        print(
+            f"{model}: {rate:,.0f} img/s, {args.steps / elapsed:,.1f} steps/s "
+            f"(batch {args.batch_size}, jit={args.jit}, steps_per_execution={args.spe})"
+        )
+        _ = np.zeros(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""The user's command line: ``condgen generate``, ``condgen serve``, ``condgen models``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+from condgen.config import MNIST_MODELS
+from condgen.runtime import quiet_tensorflow
+
+
+class CliError(RuntimeError):
+    """A user-facing failure with the fix in its message."""
+
+
+def _model_uri(model: str, alias: str) -> str:
+    from condgen import tracking
+
+    return f"models:/{tracking.registered_name(model)}@{alias}"
+
+
+def _request_rows(model: str, label: int | None, n: int, seed: int | None) -> dict:
+    import secrets
+
+    first = seed if seed is not None else secrets.randbits(31)
+    rows: dict = {"seed": [first + i for i in range(n)]}
+    if model == "cgan":
+        if label is None:
+            raise CliError("--label is required for the cgan model (a digit 0-9)")
+        rows["label"] = [label] * n
+    elif label is not None:
+        raise CliError(f"--label only applies to cgan; {model} is unconditional")
+    return rows
+
+
+def _predict_local(model: str, alias: str, rows: dict):
+    import mlflow
+    import pandas as pd
+
+    from condgen import tracking
+
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+    uri = _model_uri(model, alias)
+    try:
+        pyfunc = mlflow.pyfunc.load_model(uri)
+    except mlflow.exceptions.MlflowException as err:
+        raise CliError(
+            f"cannot load {uri} from {tracking.tracking_uri()}: {err.message.splitlines()[0]}. "
+            "Run `dvc repro` first, or set MLFLOW_TRACKING_URI to the store that has it."
+        ) from err
+    try:
+        return pyfunc.predict(pd.DataFrame(rows))
+    except mlflow.exceptions.MlflowException as err:
+        raise CliError(err.message) from err
+
+
+def _predict_http(url: str, rows: dict):
+    import pandas as pd
+    import requests
+
+    payload = {
+        "dataframe_split": {
+            "columns": list(rows),
+            "data": [list(r) for r in zip(*rows.values(), strict=True)],
+        }
+    }
+    try:
+        response = requests.post(url.rstrip("/") + "/invocations", json=payload, timeout=120)
+    except requests.RequestException as err:
+        raise CliError(f"no answer from {url}: {err}. Is `condgen serve` running?") from err
+    if response.status_code != 200:
+        raise CliError(f"{url} answered {response.status_code}: {response.text[:500]}")
+    return pd.DataFrame(response.json()["predictions"])
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    from condgen.evaluation.plots import image_grid
+    from condgen.registry.requests import decode_png_base64
+
+    if not 1 <= args.n <= 256:
+        raise CliError(f"-n {args.n}: ask for 1 to 256 images")
+    if args.label is not None and not 0 <= args.label <= 9:
+        raise CliError(f"--label {args.label}: labels are the digits 0-9")
+    rows = _request_rows(args.model, args.label, args.n, args.seed)
+    answer = (
+        _predict_http(args.url, rows) if args.url else _predict_local(args.model, args.alias, rows)
+    )
+    images = np.stack([decode_png_base64(text) for text in answer["image"]])
+    cols = min(args.n, args.cols or math.ceil(math.sqrt(args.n)))
+    rows_needed = math.ceil(args.n / cols)
+    padded = np.concatenate(
+        [images, np.full((rows_needed * cols - args.n, *images.shape[1:]), 255, np.uint8)]
+    )
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    image_grid(padded, rows_needed, cols, scale=args.scale).save(out)
+    print(
+        f"wrote {args.n} {args.model} images to {out} (seeds {rows['seed'][0]}..{rows['seed'][-1]})"
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from condgen import tracking
+
+    env = dict(os.environ)
+    env.setdefault("MLFLOW_TRACKING_URI", tracking.tracking_uri())
+    env.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    # `--env-manager local` starts uvicorn by name, so this interpreter's bin must be on PATH.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    command = [
+        str(Path(sys.executable).parent / "mlflow"),
+        "models",
+        "serve",
+        "-m",
+        _model_uri(args.model, args.alias),
+        "--env-manager",
+        "local",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+    ]
+    print(" ".join(command), file=sys.stderr)
+    os.execve(command[0], command, env)
+
+
+def cmd_models(args: argparse.Namespace) -> None:
+    import mlflow
+    from mlflow import MlflowClient
+
+    from condgen import tracking
+
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+    client = MlflowClient()
+    table = []
+    for model in MNIST_MODELS:
+        name = tracking.registered_name(model)
+        try:
+            champion = client.get_model_version_by_alias(name, "champion")
+        except mlflow.exceptions.MlflowException:
+            table.append({"model": name, "champion": None})
+            continue
+        tags = champion.tags
+        table.append(
+            {
+                "model": name,
+                "champion": int(champion.version),
+                tags.get("champion_primary_metric", "metric"): tags.get("champion_value"),
+            }
+        )
+    print(json.dumps(table, indent=2))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="condgen", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="draw digits from a registered MNIST generator")
+    gen.add_argument("--model", choices=MNIST_MODELS, required=True)
+    gen.add_argument("--label", type=int, help="digit to draw (cgan only)")
+    gen.add_argument("-n", type=int, default=16, help="how many images (1-256)")
+    gen.add_argument("-o", "--output", required=True, help="PNG file for the grid")
+    gen.add_argument("--seed", type=int, help="first noise seed (default: random)")
+    gen.add_argument("--alias", default="champion", help="registry alias (default: champion)")
+    gen.add_argument("--url", help="ask a running server (condgen serve) instead of loading")
+    gen.add_argument("--cols", type=int, help="images per grid row")
+    gen.add_argument("--scale", type=int, default=3, help="pixel scale of the grid")
+    gen.set_defaults(func=cmd_generate)
+
+    serve = sub.add_parser("serve", help="serve models:/condgen-<model>@champion over HTTP")
+    serve.add_argument("--model", choices=MNIST_MODELS, required=True)
+    serve.add_argument("--alias", default="champion")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.set_defaults(func=cmd_serve)
+
+    models = sub.add_parser("models", help="list registered models and their champions")
+    models.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    quiet_tensorflow()
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except CliError as err:
+        print(f"condgen: error: {err}", file=sys.stderr)
+        raise SystemExit(2) from err
+
+
+if __name__ == "__main__":
+    main()

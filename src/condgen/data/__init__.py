@@ -1,0 +1,1 @@
+"""Datasets: sources, downloads and tf.data input pipelines."""

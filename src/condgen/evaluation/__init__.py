@@ -1,0 +1,1 @@
+"""Evaluation: the MNIST evaluator classifier, metrics, grids and curves."""

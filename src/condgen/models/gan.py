@@ -1,0 +1,111 @@
+"""The GAN training algorithm as a keras.Model, and the MLP networks of the original GAN."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers, ops
+
+from condgen.models import losses
+
+IMAGE_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+
+
+def build_gan_generator(noise_dim: int = 100) -> keras.Model:
+    """Dense 128-256-512 (relu) -> Dense 784 (tanh) -> 28x28x1."""
+    noise = keras.Input((noise_dim,), name="noise")
+    x = noise
+    for units in (128, 256, 512):
+        x = layers.Dense(units, activation="relu")(x)
+    x = layers.Dense(28 * 28 * 1, activation="tanh")(x)
+    images = layers.Reshape(IMAGE_SHAPE, name="images")(x)
+    return keras.Model(noise, images, name="gan_generator")
+
+
+def build_gan_discriminator() -> keras.Model:
+    """Flatten -> Dense 512-256-128 (relu) -> Dense 1 (logit)."""
+    images = keras.Input(IMAGE_SHAPE, name="image")
+    x = layers.Flatten()(images)
+    for units in (512, 256, 128):
+        x = layers.Dense(units, activation="relu")(x)
+    logits = layers.Dense(1, name="logit")(x)
+    return keras.Model(images, logits, name="gan_discriminator")
+
+
+def _replica_share(loss):
+    """Divide by the replica count: tf.distribute sums gradients over replicas."""
+    ctx = tf.distribute.get_replica_context()
+    replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+    return loss / replicas
+
+
+class GAN(keras.Model):
+    """Adversarial training of a generator against a discriminator.
+
+    With ``conditional=True`` both networks also take the one-hot label (cGAN, Mirza &
+    Osindero 2014). Both networks are updated from the same forward pass each step, as in the
+    reference notes and TensorFlow's DCGAN tutorial. Side effects (checkpoints, grids, MLflow)
+    belong in callbacks, not here.
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        noise_dim: int,
+        conditional: bool = False,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.noise_dim = noise_dim
+        self.conditional = conditional
+        self.noise_seed = keras.random.SeedGenerator(seed)
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+
+    def compile(self, g_optimizer, d_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+
+    @property
+    def metrics(self):
+        return [self.g_loss_tracker, self.d_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    def _inputs(self, first, labels):
+        return [first, labels] if self.conditional else first
+
+    def train_step(self, data):
+        if self.conditional:
+            real_images, labels = data
+        else:
+            real_images, labels = data, None
+        batch_size = ops.shape(real_images)[0]
+        noise = keras.random.normal((batch_size, self.noise_dim), seed=self.noise_seed)
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake_images = self.generator(self._inputs(noise, labels), training=True)
+            real_logits = self.discriminator(self._inputs(real_images, labels), training=True)
+            fake_logits = self.discriminator(self._inputs(fake_images, labels), training=True)
+            g_loss = losses.generator_loss(fake_logits)
+            d_loss = losses.discriminator_loss(real_logits, fake_logits)
+            g_scaled = self.g_optimizer.scale_loss(_replica_share(g_loss))
+            d_scaled = self.d_optimizer.scale_loss(_replica_share(d_loss))
+        g_vars = self.generator.trainable_variables
+        d_vars = self.discriminator.trainable_variables
+        self.g_optimizer.apply(g_tape.gradient(g_scaled, g_vars), g_vars)
+        self.d_optimizer.apply(d_tape.gradient(d_scaled, d_vars), d_vars)
+
+        self.g_loss_tracker.update_state(g_loss)
+        self.d_loss_tracker.update_state(d_loss)
+        self.d_real_tracker.update_state(ops.mean(ops.sigmoid(ops.cast(real_logits, "float32"))))
+        self.d_fake_tracker.update_state(ops.mean(ops.sigmoid(ops.cast(fake_logits, "float32"))))
+        return {m.name: m.result() for m in self.metrics}

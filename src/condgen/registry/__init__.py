@@ -1,0 +1,1 @@
+"""MLflow pyfunc wrappers, registration and the champion-alias policy."""

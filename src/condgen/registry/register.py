@@ -1,0 +1,170 @@
+"""Log a trained generator as an MLflow pyfunc model, register it, apply the champion policy."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from condgen import tracking
+from condgen.models import MODELS
+
+CHAMPION = "champion"
+PYFUNC_FILES = {"mnist": Path(__file__).with_name("mnist_pyfunc.py")}
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def pip_requirements() -> list[str]:
+    """Exact versions of what the served model imports (MLflow's inference guesses wrong)."""
+    names = ["mlflow", "tensorflow", "keras", "numpy", "pandas", "pillow"]
+    return [f"{name}=={metadata.version(name)}" for name in names]
+
+
+def mnist_signature(conditional: bool):
+    """Labels and seeds are doubles so that 3.7 reaches the wrapper and is refused, not cut to 3."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    inputs = [ColSpec("double", "seed", required=not conditional)]
+    outputs = [ColSpec("string", "image"), ColSpec("long", "seed")]
+    if conditional:
+        inputs.insert(0, ColSpec("double", "label"))
+        outputs.append(ColSpec("long", "label"))
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+
+
+def mnist_input_example(conditional: bool) -> pd.DataFrame:
+    if conditional:
+        return pd.DataFrame({"label": [3.0, 7.0], "seed": [0.0, 1.0]})
+    return pd.DataFrame({"seed": [0.0, 1.0]})
+
+
+def training_run(model: str, model_dir: Path) -> str | None:
+    """The MLflow run of the training in ``model_dir/run.json``, if the store still has it."""
+    import mlflow
+
+    run_id = json.loads((model_dir / "run.json").read_text()).get("run_id")
+    if not run_id:
+        return None
+    try:
+        mlflow.get_run(run_id)
+    except mlflow.exceptions.MlflowException:
+        return None
+    return run_id
+
+
+def start_model_run(model: str, model_dir: Path):
+    """Reopen the training run (or, if the store lost it, start a new one that says so)."""
+    import mlflow
+
+    tracking.setup(model)
+    run_id = training_run(model, model_dir)
+    if run_id:
+        return mlflow.start_run(run_id=run_id)
+    run = mlflow.start_run(run_name=f"{model}-recovered")
+    mlflow.set_tags({"model": model, "note": "training run not found in this MLflow store"})
+    return run
+
+
+def log_evaluation(model: str, model_dir: str | Path, report_dir: str | Path, flat: dict) -> str:
+    """Put the evaluation's metrics and pictures into the model's MLflow run."""
+    import mlflow
+
+    report_dir = Path(report_dir)
+    with start_model_run(model, Path(model_dir)) as run:
+        mlflow.log_metrics(flat)
+        for name in ("metrics.json", "grid.png", "losses.png"):
+            mlflow.log_artifact(str(report_dir / name), artifact_path="evaluation")
+        mlflow.log_artifact(str(Path(model_dir) / "history.csv"), artifact_path="evaluation")
+        return run.info.run_id
+
+
+def _beats(challenger: float, champion: float, greater_is_better: bool) -> bool:
+    return challenger > champion if greater_is_better else challenger < champion
+
+
+def register(
+    model: str, model_dir: str | Path, report_dir: str | Path, out_path: str | Path
+) -> dict:
+    """Log ``model_dir/generator.keras`` as a pyfunc model, register it as ``condgen-<model>``.
+
+    The ``champion`` alias moves to the new version only if its primary metric beats the
+    current champion's; the decision and both values are recorded as version tags and returned
+    (and written to ``out_path``).
+    """
+    import keras
+    import mlflow
+    from mlflow import MlflowClient
+
+    spec = MODELS[model]
+    model_dir, report_dir = Path(model_dir), Path(report_dir)
+    metrics = json.loads((report_dir / "metrics.json").read_text())
+    score = float(metrics[spec.primary_metric])
+    meta_path = Path(tempfile.mkdtemp(prefix="condgen-meta-")) / "serving_meta.json"
+    noise_dim = int(keras.models.load_model(model_dir / "generator.keras").inputs[0].shape[-1])
+    meta_path.write_text(
+        json.dumps({"model": model, "conditional": spec.conditional, "noise_dim": noise_dim})
+    )
+    with start_model_run(model, model_dir) as run:
+        info = mlflow.pyfunc.log_model(
+            name="generator",
+            python_model=str(PYFUNC_FILES["mnist"]),
+            artifacts={
+                "generator": str(model_dir / "generator.keras"),
+                "meta": str(meta_path),
+            },
+            code_paths=[str(PACKAGE_DIR)],
+            signature=mnist_signature(spec.conditional),
+            input_example=mnist_input_example(spec.conditional),
+            pip_requirements=pip_requirements(),
+        )
+        run_id = run.info.run_id
+    name = tracking.registered_name(model)
+    version = mlflow.register_model(info.model_uri, name)
+    client = MlflowClient()
+    champion_version, champion_score = None, None
+    try:
+        current = client.get_model_version_by_alias(name, CHAMPION)
+        champion_version = current.version
+        champion_score = client.get_run(current.run_id).data.metrics.get(spec.primary_metric)
+    except mlflow.exceptions.MlflowException:
+        pass
+    if champion_version is None:
+        promote, reason = True, "first version: no champion yet"
+    elif champion_score is None:
+        promote, reason = True, f"champion v{champion_version} has no {spec.primary_metric}"
+    elif _beats(score, champion_score, spec.greater_is_better):
+        promote = True
+        reason = (
+            f"{spec.primary_metric} {score:g} beats champion v{champion_version}'s "
+            f"{champion_score:g}"
+        )
+    else:
+        promote = False
+        reason = (
+            f"{spec.primary_metric} {score:g} does not beat champion v{champion_version}'s "
+            f"{champion_score:g}"
+        )
+    if promote:
+        client.set_registered_model_alias(name, CHAMPION, version.version)
+    decision = {
+        "registered_model": name,
+        "version": int(version.version),
+        "run_id": run_id,
+        "primary_metric": spec.primary_metric,
+        "greater_is_better": spec.greater_is_better,
+        "value": score,
+        "previous_champion_version": int(champion_version) if champion_version else None,
+        "previous_champion_value": champion_score,
+        "promoted": promote,
+        "champion_version": int(version.version) if promote else int(champion_version),
+        "reason": reason,
+    }
+    for key in ("primary_metric", "value", "promoted", "reason"):
+        client.set_model_version_tag(name, version.version, f"champion_{key}", str(decision[key]))
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(out_path).write_text(json.dumps(decision, indent=2) + "\n")
+    return decision

@@ -1,0 +1,93 @@
+"""Validation of serving requests and PNG/base64 encoding of answers.
+
+Bad values raise ``RequestError``; the pyfunc wrapper turns it into MLflow's
+``invalid_parameter_value`` so that the client gets a 400 that says what was wrong.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import secrets
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+MAX_ROWS = 256
+MAX_SEED = 2**32 - 1
+
+
+class RequestError(ValueError):
+    """A request row names a bad label or seed; the message says which and what is allowed."""
+
+
+def _whole_number(value, column: str, row: int, lo: int, hi: int, allowed: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise RequestError(f"row {row}: {column} {value!r} is not a number; {allowed}")
+    number = float(value)
+    if not math.isfinite(number) or number != int(number):
+        raise RequestError(f"row {row}: {column} {value!r} is not a whole number; {allowed}")
+    if not lo <= number <= hi:
+        raise RequestError(f"row {row}: {column} {int(number)} is out of range; {allowed}")
+    return int(number)
+
+
+def parse_rows(frame: pd.DataFrame, conditional: bool) -> tuple[np.ndarray | None, np.ndarray]:
+    """(labels or None, seeds) of a request; rows without a seed get a fresh random one."""
+    if not isinstance(frame, pd.DataFrame):
+        frame = pd.DataFrame(frame)
+    if len(frame) == 0:
+        raise RequestError("the request has no rows; send at least one")
+    if len(frame) > MAX_ROWS:
+        raise RequestError(f"the request has {len(frame)} rows; send at most {MAX_ROWS}")
+    allowed_columns = {"label", "seed"} if conditional else {"seed"}
+    unknown = sorted(set(map(str, frame.columns)) - allowed_columns)
+    if unknown:
+        raise RequestError(
+            f"unknown field {unknown[0]!r}; this model takes {', '.join(sorted(allowed_columns))}"
+        )
+    labels = None
+    if conditional:
+        if "label" not in frame.columns:
+            raise RequestError("missing field 'label': give a digit 0-9 per row")
+        labels = np.array(
+            [
+                _whole_number(v, "label", i, 0, 9, "labels are the digits 0-9")
+                for i, v in enumerate(frame["label"].tolist())
+            ],
+            dtype=np.int64,
+        )
+    elif "seed" not in frame.columns:
+        raise RequestError("missing field 'seed': give a whole number per row")
+    seeds = []
+    for i, value in enumerate(
+        frame["seed"].tolist() if "seed" in frame.columns else [None] * len(frame)
+    ):
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            if not conditional:
+                raise RequestError(f"row {i}: missing seed; give a whole number per row")
+            seeds.append(secrets.randbits(31))
+        else:
+            seeds.append(_whole_number(value, "seed", i, 0, MAX_SEED, f"seeds are 0 to {MAX_SEED}"))
+    return labels, np.array(seeds, dtype=np.int64)
+
+
+def noise_for_seeds(seeds: np.ndarray, noise_dim: int) -> np.ndarray:
+    """One standard-normal noise vector per seed, the same whatever else is in the batch."""
+    return np.stack(
+        [np.random.default_rng(int(s)).standard_normal(noise_dim) for s in seeds]
+    ).astype(np.float32)
+
+
+def png_base64(image: np.ndarray) -> str:
+    """uint8 (H, W) or (H, W, 3) image -> base64 text of its PNG."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def decode_png_base64(text: str) -> np.ndarray:
+    """base64 PNG text -> uint8 array (the inverse of :func:`png_base64`)."""
+    return np.array(Image.open(io.BytesIO(base64.b64decode(text))))

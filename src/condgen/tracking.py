@@ -1,0 +1,95 @@
+"""MLflow conventions: where runs live, one experiment per model family, run tags."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import yaml
+
+# MLflow would otherwise try DNS lookups for telemetry on every run and server start.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+
+
+def project_root() -> Path:
+    """The project root: CONDGEN_ROOT, else the nearest folder upwards holding dvc.yaml."""
+    if os.environ.get("CONDGEN_ROOT"):
+        return Path(os.environ["CONDGEN_ROOT"]).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dvc.yaml").is_file():
+            return folder
+    return here
+
+
+def tracking_uri() -> str:
+    """MLFLOW_TRACKING_URI, else a SQLite database at the project root."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project_root() / 'mlflow.db'}"
+
+
+def artifact_root() -> Path:
+    return project_root() / "mlartifacts"
+
+
+def experiment_name(model: str) -> str:
+    return f"condgen-{model}"
+
+
+def registered_name(model: str) -> str:
+    return f"condgen-{model}"
+
+
+def setup(model: str) -> str:
+    """Point MLflow at the project's store and return the model family's experiment id.
+
+    The experiment's artifact location is pinned beside the database: otherwise MLflow writes
+    artifacts under whatever folder the process happens to run in.
+    """
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri())
+    name = experiment_name(model)
+    experiment = mlflow.get_experiment_by_name(name)
+    if experiment is None:
+        location = (artifact_root() / name).as_uri()
+        experiment_id = mlflow.create_experiment(name, artifact_location=location)
+    else:
+        experiment_id = experiment.experiment_id
+    mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=project_root(),
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def data_hash(stage: str, out_path: str) -> str:
+    """The md5 that dvc.lock records for ``out_path`` of ``stage`` ("unknown" if not locked)."""
+    lock = project_root() / "dvc.lock"
+    if not lock.is_file():
+        return "unknown"
+    data = yaml.safe_load(lock.read_text()) or {}
+    for out in data.get("stages", {}).get(stage, {}).get("outs", []):
+        if out.get("path", "").rstrip("/") == out_path.rstrip("/"):
+            return str(out.get("md5", "unknown"))
+    return "unknown"
+
+
+def run_tags(data_stage: str, data_path: str) -> dict[str, str]:
+    return {
+        "git_commit": git_commit(),
+        "dvc_exp_name": os.environ.get("DVC_EXP_NAME", ""),
+        "data_md5": data_hash(data_stage, data_path),
+    }

@@ -1,0 +1,1 @@
+"""Training loops around keras.Model.fit, with their callbacks."""

@@ -1,0 +1,112 @@
+import textwrap
+
+import pytest
+
+from condgen.config import (
+    ConfigError,
+    EvaluatorConfig,
+    MnistDataConfig,
+    load_section,
+    load_seed,
+    load_train,
+)
+from tests.conftest import ROOT
+
+
+def write(tmp_path, text):
+    path = tmp_path / "params.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+TRAIN = """
+seed: 1
+train:
+  gan: {epochs: 2, batch_size: 8}
+  cgan: {epochs: 2, batch_size: 8}
+  dcgan: {epochs: 2, batch_size: 8}
+"""
+
+
+def test_project_params_load():
+    path = ROOT / "params.yaml"
+    assert load_seed(path) >= 0
+    assert load_section(MnistDataConfig, "data.mnist", path).source == "bundled"
+    assert load_section(EvaluatorConfig, "evaluator", path).epochs >= 1
+    for model in ("gan", "cgan", "dcgan"):
+        assert load_train(model, path).batch_size >= 1
+
+
+def test_defaults_fill_missing_optional_keys(tmp_path):
+    config = load_train("gan", write(tmp_path, TRAIN))
+    assert config.noise_dim == 100 and config.beta_1 == 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            TRAIN.replace("gan: {epochs: 2, batch_size: 8}", "gan: {epochs: 2, batch_size: 0}", 1),
+            "train.gan.batch_size: must be at least 1, got 0",
+        ),
+        (
+            TRAIN.replace("gan: {epochs: 2,", "gan: {epochs: 2, batch: 3,", 1),
+            "train.gan.batch: unknown key",
+        ),
+        (
+            TRAIN.replace("gan: {epochs: 2,", "gan: {epochs: two,", 1),
+            "train.gan.epochs: expected a whole number, got 'two'",
+        ),
+        (
+            TRAIN.replace("gan: {epochs: 2,", "gan: {epochs: 2, g_learning_rate: 2e-4,", 1),
+            "write 0.0002",
+        ),
+        (
+            TRAIN.replace("gan: {epochs: 2,", "gan: {epochs: 2, beta_1: 1.5,", 1),
+            "train.gan.beta_1: must be at most 1.0",
+        ),
+        (
+            TRAIN.replace("gan: {epochs: 2,", "gan: {epochs: 2, distribute: tpu,", 1),
+            "train.gan.distribute: 'tpu' is not one of",
+        ),
+        (
+            TRAIN.replace("gan: {epochs: 2,", "gan: {epochs: 2, jit_compile: 1,", 1),
+            "train.gan.jit_compile: expected true or false",
+        ),
+        (
+            TRAIN.replace("gan: {epochs: 2, batch_size: 8}", "gan: {epochs: 2}", 1),
+            "train.gan.batch_size: missing",
+        ),
+        (TRAIN + "  wgan: {epochs: 1}\n", "train.wgan: unknown model"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=None) as err:
+        load_train("gan", write(tmp_path, text))
+    assert message in str(err.value)
+
+
+def test_sibling_section_error_is_caught_by_any_model(tmp_path):
+    bad = TRAIN.replace("dcgan: {epochs: 2,", "dcgan: {epochs: -1,")
+    assert load_train("dcgan", write(tmp_path, TRAIN)).epochs == 2
+    with pytest.raises(ConfigError, match=r"train\.dcgan\.epochs: must be at least 1"):
+        load_train("dcgan", write(tmp_path, bad))
+
+
+def test_data_and_seed_errors(tmp_path):
+    path = write(tmp_path, "seed: -3\ndata:\n  mnist:\n    source: web\n")
+    with pytest.raises(ConfigError, match="seed: must be at least 0"):
+        load_seed(path)
+    with pytest.raises(
+        ConfigError, match="data.mnist.source: 'web' is not one of 'bundled', 'keras'"
+    ):
+        load_section(MnistDataConfig, "data.mnist", path)
+    with pytest.raises(ConfigError, match="evaluator: missing from params"):
+        load_section(EvaluatorConfig, "evaluator", path)
+
+
+def test_unreadable_params_file(tmp_path):
+    with pytest.raises(ConfigError, match="params file not found"):
+        load_seed(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_seed(write(tmp_path, "seed: [1\n"))

@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from condgen.evaluation import metrics as m
+
+
+def test_frechet_distance_of_gaussians_matches_closed_form():
+    # Diagonal covariances: FD = |mu1-mu2|^2 + sum (s1 + s2 - 2 sqrt(s1 s2)).
+    mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    s1, s2 = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 1.0])
+    expected = 1 + 0 + 4 + sum(s1 + s2 - 2 * np.sqrt(s1 * s2))
+    got = m.frechet_distance(mu1, np.diag(s1), mu2, np.diag(s2))
+    assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_frechet_distance_with_rotated_covariance():
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    s1 = q @ np.diag([1.0, 2.0, 3.0, 4.0]) @ q.T
+    s2 = q @ np.diag([4.0, 3.0, 2.0, 1.0]) @ q.T  # same eigenbasis: commuting matrices
+    expected = sum(a + b - 2 * np.sqrt(a * b) for a, b in zip([1, 2, 3, 4], [4, 3, 2, 1]))
+    assert m.frechet_distance(np.zeros(4), s1, np.zeros(4), s2) == pytest.approx(expected)
+
+
+def test_fid_of_a_sample_with_itself_is_zero_and_grows_with_shift():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((500, 8))
+    assert m.fid(a, a) == pytest.approx(0.0, abs=1e-6)
+    assert m.fid(a, a + 0.5) == pytest.approx(8 * 0.25, rel=1e-6)
+
+
+def test_classifier_score_bounds():
+    confident_varied = np.eye(10)[np.arange(100) % 10]
+    assert m.classifier_score(confident_varied) == pytest.approx(10.0, rel=1e-6)
+    collapsed = np.eye(10)[np.zeros(100, int)]
+    assert m.classifier_score(collapsed) == pytest.approx(1.0, rel=1e-6)
+    uniform = np.full((100, 10), 0.1)
+    assert m.classifier_score(uniform) == pytest.approx(1.0, rel=1e-6)
+
+
+def test_class_coverage():
+    balanced = np.eye(10)[np.arange(1000) % 10]
+    assert m.class_coverage(balanced) == {"classes_covered": 10, "class_histogram_tv": 0.0}
+    two = np.eye(10)[np.arange(1000) % 2]
+    cov = m.class_coverage(two)
+    assert cov["classes_covered"] == 2 and cov["class_histogram_tv"] == pytest.approx(0.8)
+
+
+def test_label_accuracy_overall_and_per_label():
+    requested = np.array([0, 0, 1, 1])
+    probs = np.eye(10)[[0, 1, 1, 1]]
+    overall, per_label = m.label_accuracy(probs, requested)
+    assert overall == 0.75 and per_label == {"0": 0.5, "1": 1.0}

@@ -1,0 +1,98 @@
+"""Network shapes and parameter counts against the published designs; one step of each GAN."""
+
+import numpy as np
+import pytest
+
+from condgen.config import TrainConfig
+from condgen.models import MODELS
+from condgen.models.blocks import Maxout
+from condgen.training.fit import build_gan
+
+
+def dense(n_in, n_out, bias=True):
+    return n_in * n_out + (n_out if bias else 0)
+
+
+def maxout(n_in, units, pieces):
+    return dense(n_in, units * pieces)
+
+
+EXPECTED = {
+    # GAN: G 100 -> 128 -> 256 -> 512 -> 784; D 784 -> 512 -> 256 -> 128 -> 1
+    "gan": (
+        dense(100, 128) + dense(128, 256) + dense(256, 512) + dense(512, 784),
+        dense(784, 512) + dense(512, 256) + dense(256, 128) + dense(128, 1),
+    ),
+    # cGAN: G noise -> 256, label -> 256, 512 -> 512 -> 784; D Maxout(240,5), (50,5), (240,4)
+    "cgan": (
+        dense(100, 256) + dense(10, 256) + dense(512, 512) + dense(512, 784),
+        maxout(784, 240, 5) + maxout(10, 50, 5) + maxout(290, 240, 4) + dense(240, 1),
+    ),
+    # DCGAN (TensorFlow tutorial): 2,330,944 and 212,865 parameters
+    "dcgan": (
+        dense(100, 7 * 7 * 256, bias=False)
+        + 4 * 7 * 7 * 256  # batch norm: gamma, beta, moving mean, moving variance
+        + 5 * 5 * 256 * 128
+        + 4 * 128
+        + 5 * 5 * 128 * 64
+        + 4 * 64
+        + 5 * 5 * 64 * 1,
+        dense(5 * 5 * 1, 64) + dense(5 * 5 * 64, 128) + dense(7 * 7 * 128, 1),
+    ),
+}
+
+
+@pytest.mark.parametrize("model", ["gan", "cgan", "dcgan"])
+def test_shapes_and_parameter_counts(model):
+    spec = MODELS[model]
+    generator = spec.build_generator(100)
+    discriminator = spec.build_discriminator()
+    assert generator.count_params() == EXPECTED[model][0]
+    assert discriminator.count_params() == EXPECTED[model][1]
+    noise = np.zeros((3, 100), np.float32)
+    labels = np.eye(10, dtype=np.float32)[[0, 5, 9]]
+    g_in = [noise, labels] if spec.conditional else noise
+    images = generator(g_in)
+    assert tuple(images.shape) == (3, 28, 28, 1)
+    d_in = [images, labels] if spec.conditional else images
+    assert tuple(discriminator(d_in).shape) == (3, 1)
+
+
+def test_dcgan_counts_match_tutorial():
+    assert EXPECTED["dcgan"] == (2_330_944, 212_865)
+
+
+def test_maxout_takes_max_over_pieces():
+    layer = Maxout(3, 2, dropout=0.0)
+    layer.build((None, 4))
+    kernel = np.zeros((4, 6), np.float32)
+    kernel[0] = [1, 2, 3, 4, 5, 6]  # piece 0 -> units (1,2,3), piece 1 -> (4,5,6)
+    layer.dense.set_weights([kernel, np.zeros(6, np.float32)])
+    out = np.asarray(layer(np.array([[1.0, 0, 0, 0], [-1.0, 0, 0, 0]], np.float32)))
+    np.testing.assert_allclose(out, [[4, 5, 6], [0, 0, 0]])  # relu before the max
+
+
+@pytest.mark.parametrize("model", ["gan", "cgan", "dcgan"])
+def test_one_training_step_moves_losses(model, tiny_mnist):
+    from condgen.data import mnist
+
+    images, labels = mnist.load_split(tiny_mnist / "train.npz")
+    config = TrainConfig(epochs=1, batch_size=16)
+    gan = build_gan(model, config, seed=0)
+    ds = mnist.make_dataset(images, labels, 16, 0, conditional=MODELS[model].conditional)
+    batch = next(iter(ds))
+    g_before = [w.numpy().copy() for w in gan.generator.trainable_weights]
+    d_before = [w.numpy().copy() for w in gan.discriminator.trainable_weights]
+    first = {k: float(v) for k, v in gan.train_on_batch(batch, return_dict=True).items()}
+    for _ in range(4):
+        last = {k: float(v) for k, v in gan.train_on_batch(batch, return_dict=True).items()}
+    assert all(np.isfinite(v) for v in {**first, **last}.values())
+    assert last["g_loss"] != first["g_loss"] and last["d_loss"] != first["d_loss"]
+    assert any(
+        not np.allclose(a, b.numpy())
+        for a, b in zip(g_before, gan.generator.trainable_weights, strict=True)
+    )
+    assert any(
+        not np.allclose(a, b.numpy())
+        for a, b in zip(d_before, gan.discriminator.trainable_weights, strict=True)
+    )

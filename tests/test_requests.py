@@ -1,0 +1,52 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from condgen.registry.requests import (
+    RequestError,
+    decode_png_base64,
+    noise_for_seeds,
+    parse_rows,
+    png_base64,
+)
+
+
+def test_good_conditional_request_with_and_without_seeds():
+    labels, seeds = parse_rows(pd.DataFrame({"label": [3.0, 7.0], "seed": [5.0, np.nan]}), True)
+    assert labels.tolist() == [3, 7] and seeds[0] == 5 and 0 <= seeds[1] < 2**31
+    labels, seeds = parse_rows(pd.DataFrame({"label": [1]}), True)
+    assert labels.tolist() == [1] and len(seeds) == 1
+
+
+@pytest.mark.parametrize(
+    ("frame", "conditional", "message"),
+    [
+        ({"label": [12]}, True, "row 0: label 12 is out of range; labels are the digits 0-9"),
+        ({"label": [3.7]}, True, "label 3.7 is not a whole number"),
+        ({"label": ["x"]}, True, "label 'x' is not a number"),
+        ({"seed": [1]}, True, "missing field 'label'"),
+        ({"label": [1], "colour": [2]}, True, "unknown field 'colour'"),
+        ({"label": []}, True, "no rows"),
+        ({"label": [1] * 300}, True, "at most 256"),
+        ({"label": [1], "seed": [-1]}, True, "seed -1 is out of range"),
+        ({"label": [1]}, False, "unknown field 'label'"),
+        ({"other": [1]}, False, "unknown field 'other'"),
+        ({"seed": [1.0, np.nan]}, False, "row 1: missing seed"),
+    ],
+)
+def test_bad_requests_say_what_is_wrong(frame, conditional, message):
+    with pytest.raises(RequestError) as err:
+        parse_rows(pd.DataFrame(frame), conditional)
+    assert message in str(err.value)
+
+
+def test_noise_depends_only_on_the_seed():
+    a = noise_for_seeds(np.array([1, 2]), 100)
+    b = noise_for_seeds(np.array([2]), 100)
+    np.testing.assert_array_equal(a[1], b[0])
+    assert a.shape == (2, 100) and a.dtype == np.float32
+
+
+def test_png_round_trip():
+    image = (np.arange(28 * 28) % 256).astype(np.uint8).reshape(28, 28)
+    np.testing.assert_array_equal(decode_png_base64(png_base64(image)), image)
