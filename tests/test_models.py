@@ -55,6 +55,8 @@ def test_shapes_and_parameter_counts(model):
     images = generator(g_in)
     assert tuple(images.shape) == (3, 28, 28, 1)
     d_in = [images, labels] if spec.conditional else images
+    if spec.conditional:
+        d_in = [np.asarray(images), labels]
     assert tuple(discriminator(d_in).shape) == (3, 1)
 
 

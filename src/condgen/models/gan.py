@@ -70,7 +70,8 @@ class GAN(keras.Model):
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
 
     def compile(self, g_optimizer, d_optimizer, **kwargs):
-        super().compile(**kwargs)
+        # Keras' own optimizer slot gets the generator's, so no unused default is created.
+        super().compile(optimizer=g_optimizer, **kwargs)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
 
@@ -85,10 +86,11 @@ class GAN(keras.Model):
         return [first, labels] if self.conditional else first
 
     def train_step(self, data):
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         if self.conditional:
-            real_images, labels = data
+            real_images, labels = (x, y) if y is not None else x
         else:
-            real_images, labels = data, None
+            real_images, labels = x, None
         batch_size = ops.shape(real_images)[0]
         noise = keras.random.normal((batch_size, self.noise_dim), seed=self.noise_seed)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:

@@ -41,6 +41,10 @@ def build_gan(model: str, config: TrainConfig, seed: int) -> GAN:
         jit_compile=config.jit_compile,
         steps_per_execution=config.steps_per_execution,
     )
+    # Build the optimizers' slots now, so that a backup can be restored into them.
+    gan.g_optimizer.build(gan.generator.trainable_variables)
+    gan.d_optimizer.build(gan.discriminator.trainable_variables)
+    gan.built = True
     return gan
 
 
@@ -54,6 +58,7 @@ def train(
     *,
     log_to_mlflow: bool = True,
     verbose: int = 2,
+    extra_callbacks: list | None = None,
 ) -> dict:
     """Train ``model`` on the prepared MNIST arrays and save its generator.
 
@@ -66,7 +71,7 @@ def train(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ckpt = Path(checkpoint_dir)
-    runtime.set_seed(seed)
+    runtime.set_seed(seed, deterministic=config.deterministic)
     runtime.set_mixed_precision(config.mixed_precision)
 
     # A backup is only valid for exactly these params; anything else starts afresh.
@@ -106,12 +111,13 @@ def train(
             mlflow.log_params({"seed": seed, **dataclasses.asdict(config)})
             mlflow.set_tags({**tracking.run_tags("prepare_mnist", "data/mnist"), "model": model})
         callbacks.append(MlflowEpochLogger())
+    callbacks.extend(extra_callbacks or [])
     state["resumed"] = True
     state_file.write_text(json.dumps(state))
 
     start = time.perf_counter()
     try:
-        gan.fit(dataset, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
+        gan.fit(dataset, epochs=config.epochs, callbacks=callbacks, verbose=verbose, shuffle=False)
     finally:
         if log_to_mlflow:
             import mlflow

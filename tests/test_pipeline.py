@@ -1,0 +1,253 @@
+"""The tiny end-to-end pipeline: `dvc repro` in a temporary copy, then the served cGAN over HTTP.
+
+Everything here is real: DVC runs the stages, MLflow records into SQLite, and
+`mlflow models serve` answers on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from condgen.registry.requests import decode_png_base64
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent
+MODELS = ("gan", "cgan", "dcgan")
+
+
+def tiny_params() -> dict:
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["data"]["mnist"]["max_train_images"] = 200
+    params["evaluator"]["epochs"] = 1
+    for model in MODELS:
+        params["train"][model].update(
+            epochs=2, batch_size=32, jit_compile=False, steps_per_execution=1
+        )
+    params["evaluate"]["num_samples"] = 100
+    return params
+
+
+def project_env(project: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "CONDGEN_"))}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    return env
+
+
+def run(cmd: list[str], project: Path, timeout: int = 900) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        cmd,
+        cwd=project,
+        env=project_env(project),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, (
+        f"{cmd} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    )
+    return result
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A copy of the project with tiny params, after one full `dvc repro`."""
+    root = tmp_path_factory.mktemp("project")
+    for name in ("dvc.yaml", ".dvcignore"):
+        shutil.copy(ROOT / name, root / name)
+    shutil.copytree(ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
+    run([str(BIN / "dvc"), "init", "--no-scm", "-q"], root)
+    run([str(BIN / "dvc"), "repro"], root)
+    return root
+
+
+def metrics_of(project: Path) -> dict:
+    return {m: json.loads((project / f"reports/{m}/metrics.json").read_text()) for m in MODELS}
+
+
+def test_repro_produces_every_output(project):
+    for model in MODELS:
+        metrics = json.loads((project / f"reports/{model}/metrics.json").read_text())
+        for key in ("fid_mnist", "fid_mnist_floor", "classifier_score", "classes_covered"):
+            assert key in metrics
+        assert (project / f"reports/{model}/grid.png").stat().st_size > 0
+        assert (project / f"reports/{model}/losses.png").stat().st_size > 0
+        registration = json.loads((project / f"reports/{model}/registration.json").read_text())
+        assert registration["version"] == 1 and registration["promoted"] is True
+    cgan = json.loads((project / "reports/cgan/metrics.json").read_text())
+    assert set(cgan["label_accuracy_per_label"]) == {str(d) for d in range(10)}
+    assert json.loads((project / "models/evaluator/metrics.json").read_text())["test_accuracy"] > 0
+    shown = run([str(BIN / "dvc"), "metrics", "show", "--json"], project).stdout
+    assert "label_accuracy" in shown and "fid_mnist" in shown
+
+
+def test_second_repro_does_no_work(project):
+    out = run([str(BIN / "dvc"), "repro"], project).stdout
+    assert "Running stage" not in out
+    status = run([str(BIN / "dvc"), "status", "--json"], project).stdout
+    assert json.loads(status) == {}
+
+
+def test_mlflow_run_has_losses_metrics_and_artifacts(project):
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    client = mlflow.MlflowClient()
+    run_id = json.loads((project / "models/cgan/run.json").read_text())["run_id"]
+    data = client.get_run(run_id).data
+    assert data.params["batch_size"] == "32"
+    assert {"g_loss", "d_loss", "label_accuracy", "fid_mnist"} <= set(data.metrics)
+    assert len(client.get_metric_history(run_id, "g_loss")) == 2  # one value per epoch
+    artifacts = {a.path for a in client.list_artifacts(run_id, "evaluation")}
+    assert {"evaluation/grid.png", "evaluation/losses.png", "evaluation/metrics.json"} <= artifacts
+    version = client.get_model_version_by_alias("condgen-cgan", "champion")
+    assert version.tags["champion_primary_metric"] == "label_accuracy"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served_cgan(project):
+    port = free_port()
+    env = project_env(project)
+    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{project / 'mlflow.db'}"
+    log = open(project / "serve.log", "w")  # noqa: SIM115 (lives as long as the server)
+    server = subprocess.Popen(
+        [
+            str(BIN / "mlflow"),
+            "models",
+            "serve",
+            "-m",
+            "models:/condgen-cgan@champion",
+            "--env-manager",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=project,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert server.poll() is None, (project / "serve.log").read_text()[-3000:]
+            try:
+                if requests.get(f"{url}/ping", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(1)
+        else:
+            pytest.fail("server did not become ready: " + (project / "serve.log").read_text())
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        log.close()
+
+
+def invoke(url: str, payload) -> requests.Response:
+    if isinstance(payload, str):
+        return requests.post(
+            f"{url}/invocations",
+            data=payload,
+            headers={"Content-Type": "application/json"},
+            timeout=60,
+        )
+    return requests.post(f"{url}/invocations", json=payload, timeout=60)
+
+
+def test_served_cgan_answers_good_and_bad_requests(served_cgan):
+    good = {"dataframe_records": [{"label": 3, "seed": 7}, {"label": 8, "seed": 7}]}
+    response = invoke(served_cgan, good)
+    assert response.status_code == 200, response.text
+    rows = response.json()["predictions"]
+    assert [r["label"] for r in rows] == [3, 8] and [r["seed"] for r in rows] == [7, 7]
+    images = [decode_png_base64(r["image"]) for r in rows]
+    assert all(img.shape == (28, 28) for img in images)
+    # Same seed and label, same image.
+    again = invoke(served_cgan, {"dataframe_records": [{"label": 3, "seed": 7}]}).json()
+    assert again["predictions"][0]["image"] == rows[0]["image"]
+
+    bad = [
+        ({"dataframe_records": [{"label": 12, "seed": 1}]}, "label 12 is out of range"),
+        ({"dataframe_records": [{"label": 2.5}]}, "label 2.5 is not a whole number"),
+        ({"dataframe_records": [{"label": "x"}]}, "label"),
+        ({"dataframe_records": [{"seed": 4}]}, "label"),
+        ("this is not json", ""),
+    ]
+    for payload, message in bad:
+        response = invoke(served_cgan, payload)
+        assert 400 <= response.status_code < 500, (payload, response.status_code, response.text)
+        assert message in response.text, (payload, response.text)
+    # The server keeps serving after bad requests.
+    assert invoke(served_cgan, good).status_code == 200
+
+
+def test_cli_generate_from_the_registry(project, tmp_path):
+    out = tmp_path / "digits.png"
+    run(
+        [
+            str(BIN / "condgen"),
+            "generate",
+            "--model",
+            "cgan",
+            "--label",
+            "3",
+            "-n",
+            "6",
+            "--seed",
+            "0",
+            "-o",
+            str(out),
+        ],
+        project,
+    )
+    from PIL import Image
+
+    with Image.open(out) as image:
+        assert image.size[0] > 3 * 28 and image.size[1] > 2 * 28
+    failed = subprocess.run(
+        [str(BIN / "condgen"), "generate", "--model", "cgan", "-n", "2", "-o", str(out)],
+        cwd=project,
+        env=project_env(project),
+        capture_output=True,
+        text=True,
+    )
+    assert failed.returncode == 2 and "--label is required" in failed.stderr
+
+
+def test_forced_rerun_gives_identical_metrics_and_keeps_the_champion(project):
+    first = metrics_of(project)
+    run([str(BIN / "dvc"), "repro", "--force"], project)
+    assert metrics_of(project) == first
+    for model in MODELS:
+        registration = json.loads((project / f"reports/{model}/registration.json").read_text())
+        # An equal score does not beat the champion, so version 1 stays champion.
+        assert registration["version"] == 2 and registration["promoted"] is False
+        assert registration["champion_version"] == 1
