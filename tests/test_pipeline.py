@@ -251,3 +251,27 @@ def test_forced_rerun_gives_identical_metrics_and_keeps_the_champion(project):
         # An equal score does not beat the champion, so version 1 stays champion.
         assert registration["version"] == 2 and registration["promoted"] is False
         assert registration["champion_version"] == 1
+
+
+def test_cli_generate_through_the_server(served_cgan, project, tmp_path):
+    out = tmp_path / "served.png"
+    run(
+        [
+            str(BIN / "condgen"),
+            "generate",
+            "--model",
+            "cgan",
+            "--label",
+            "5",
+            "-n",
+            "4",
+            "--seed",
+            "1",
+            "--url",
+            served_cgan,
+            "-o",
+            str(out),
+        ],
+        project,
+    )
+    assert out.stat().st_size > 0

@@ -52,8 +52,10 @@ def _predict_local(model: str, alias: str, rows: dict):
             f"cannot load {uri} from {tracking.tracking_uri()}: {err.message.splitlines()[0]}. "
             "Run `dvc repro` first, or set MLFLOW_TRACKING_URI to the store that has it."
         ) from err
+    # The signature's columns are doubles (so that 3.7 can be refused rather than cut to 3).
+    frame = pd.DataFrame(rows).astype("float64")
     try:
-        return pyfunc.predict(pd.DataFrame(rows))
+        return pyfunc.predict(frame)
     except mlflow.exceptions.MlflowException as err:
         raise CliError(err.message) from err
 
@@ -186,7 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import warnings
+
     quiet_tensorflow()
+    warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method.*")
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
