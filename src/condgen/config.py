@@ -64,6 +64,8 @@ class TrainConfig:
     d_learning_rate: float = field_(2e-4, min=0.0, lo_open=True)
     beta_1: float = field_(0.5, min=0.0, max=1.0)
     beta_2: float = field_(0.999, min=0.0, max=1.0)
+    # Share of training after which both learning rates decay linearly to 0 (1.0 = constant).
+    lr_decay_start: float = field_(1.0, min=0.0, max=1.0)
     # Op determinism makes re-runs bit-identical; Keras then turns XLA off (not every op has a
     # deterministic XLA kernel), so jit_compile only takes effect with deterministic: false.
     deterministic: bool = True

@@ -15,10 +15,11 @@ from condgen import runtime, tracking
 from condgen.config import TrainConfig
 from condgen.data import mnist
 from condgen.models import GAN, MODELS
+from condgen.models.schedules import LinearDecay
 from condgen.training.callbacks import MlflowEpochLogger
 
 
-def build_gan(model: str, config: TrainConfig, seed: int) -> GAN:
+def build_gan(model: str, config: TrainConfig, seed: int, steps_per_epoch: int = 1) -> GAN:
     """The compiled GAN of family ``model`` (networks, optimizers and switches from config)."""
     spec = MODELS[model]
     gan = GAN(
@@ -30,8 +31,13 @@ def build_gan(model: str, config: TrainConfig, seed: int) -> GAN:
         name=f"{model}",
     )
 
+    total = config.epochs * steps_per_epoch
+
     def adam(lr: float) -> keras.optimizers.Optimizer:
-        opt = keras.optimizers.Adam(lr, beta_1=config.beta_1, beta_2=config.beta_2)
+        rate = lr
+        if config.lr_decay_start < 1.0:
+            rate = LinearDecay(lr, total, int(round(config.lr_decay_start * total)))
+        opt = keras.optimizers.Adam(rate, beta_1=config.beta_1, beta_2=config.beta_2)
         # float16 gradients underflow without dynamic loss scaling.
         return keras.optimizers.LossScaleOptimizer(opt) if config.mixed_precision else opt
 
@@ -92,8 +98,9 @@ def train(
     strategy = runtime.make_strategy(config.distribute)
     global_batch = config.batch_size * strategy.num_replicas_in_sync
     dataset = mnist.make_dataset(images, labels, global_batch, seed, conditional=spec.conditional)
+    steps_per_epoch = len(images) // global_batch
     with strategy.scope():
-        gan = build_gan(model, config, seed)
+        gan = build_gan(model, config, seed, steps_per_epoch)
 
     callbacks: list[keras.callbacks.Callback] = [
         keras.callbacks.BackupAndRestore(str(ckpt / "backup"), delete_checkpoint=True),
@@ -129,7 +136,7 @@ def train(
     history = pd.read_csv(ckpt / "history.csv")
     history["epoch"] = history["epoch"] + 1
     history.to_csv(out / "history.csv", index=False)
-    steps = (len(images) // global_batch) * config.epochs
+    steps = steps_per_epoch * config.epochs
     info = {
         "model": model,
         "run_id": run_id,
