@@ -97,7 +97,11 @@ def train(
         )
     strategy = runtime.make_strategy(config.distribute)
     global_batch = config.batch_size * strategy.num_replicas_in_sync
-    dataset = mnist.make_dataset(images, labels, global_batch, seed, conditional=spec.conditional)
+    # One endless, reshuffled stream: Keras then keeps a single iterator instead of refilling
+    # the shuffle buffer at every (short) epoch.
+    dataset = mnist.make_dataset(
+        images, labels, global_batch, seed, conditional=spec.conditional
+    ).repeat()
     steps_per_epoch = len(images) // global_batch
     with strategy.scope():
         gan = build_gan(model, config, seed, steps_per_epoch)
@@ -124,7 +128,14 @@ def train(
 
     start = time.perf_counter()
     try:
-        gan.fit(dataset, epochs=config.epochs, callbacks=callbacks, verbose=verbose, shuffle=False)
+        gan.fit(
+            dataset,
+            epochs=config.epochs,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,
+        )
     finally:
         if log_to_mlflow:
             import mlflow
