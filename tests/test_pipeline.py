@@ -209,25 +209,13 @@ def test_served_cgan_answers_good_and_bad_requests(served_cgan):
     assert invoke(served_cgan, good).status_code == 200
 
 
+def condgen(args: str, project: Path) -> subprocess.CompletedProcess:
+    return run([str(BIN / "condgen"), *args.split()], project)
+
+
 def test_cli_generate_from_the_registry(project, tmp_path):
     out = tmp_path / "digits.png"
-    run(
-        [
-            str(BIN / "condgen"),
-            "generate",
-            "--model",
-            "cgan",
-            "--label",
-            "3",
-            "-n",
-            "6",
-            "--seed",
-            "0",
-            "-o",
-            str(out),
-        ],
-        project,
-    )
+    condgen(f"generate --model cgan --label 3 -n 6 --seed 0 -o {out}", project)
     from PIL import Image
 
     with Image.open(out) as image:
@@ -255,23 +243,5 @@ def test_forced_rerun_gives_identical_metrics_and_keeps_the_champion(project):
 
 def test_cli_generate_through_the_server(served_cgan, project, tmp_path):
     out = tmp_path / "served.png"
-    run(
-        [
-            str(BIN / "condgen"),
-            "generate",
-            "--model",
-            "cgan",
-            "--label",
-            "5",
-            "-n",
-            "4",
-            "--seed",
-            "1",
-            "--url",
-            served_cgan,
-            "-o",
-            str(out),
-        ],
-        project,
-    )
+    condgen(f"generate --model cgan --label 5 -n 4 --seed 1 --url {served_cgan} -o {out}", project)
     assert out.stat().st_size > 0
