@@ -47,7 +47,7 @@ def test_champion_moves_only_when_beaten(store):
     assert "does not beat champion v2's 40" in decisions[3]["reason"]
     client = mlflow.MlflowClient()
     champion = client.get_model_version_by_alias("condgen-gan", "champion")
-    assert champion.version == "2"
+    assert str(champion.version) == "2"
     rejected = client.get_model_version("condgen-gan", "3")
     assert rejected.tags["champion_promoted"] == "False"
     # The runs were recovered into the store even though run.json had no run.

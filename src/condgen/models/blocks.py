@@ -18,7 +18,7 @@ class Maxout(layers.Layer):
         self.units = units
         self.pieces = pieces
         self.dropout_rate = dropout
-        self.dense = layers.Dense(units * pieces, activation="relu")
+        self.dense = layers.Dense(units * pieces, activation="relu", kernel_initializer="he_normal")
         self.dropout = layers.Dropout(dropout)
 
     def build(self, input_shape):

@@ -109,6 +109,9 @@ def register(
         json.dumps({"model": model, "conditional": spec.conditional, "noise_dim": noise_dim})
     )
     with start_model_run(model, model_dir) as run:
+        # The champion policy reads the metric from the version's run: make sure it is there
+        # even when the training run was lost and this is a recovered run.
+        mlflow.log_metric(spec.primary_metric, score)
         info = mlflow.pyfunc.log_model(
             name="generator",
             python_model=str(PYFUNC_FILES["mnist"]),
