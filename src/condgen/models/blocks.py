@@ -6,6 +6,13 @@ import keras
 from keras import layers, ops
 
 
+def relu_dense(units: int, **kwargs) -> layers.Dense:
+    """Dense + ReLU with He initialisation, which keeps the signal's variance through a ReLU
+    stack; with Keras' default Glorot init the MLP GAN's samples barely depend on the noise at
+    the start and it collapses."""
+    return layers.Dense(units, activation="relu", kernel_initializer="he_normal", **kwargs)
+
+
 @keras.saving.register_keras_serializable(package="condgen")
 class Maxout(layers.Layer):
     """Maxout(units, pieces) as in the cGAN paper's discriminator (Goodfellow et al. 2013).
@@ -18,7 +25,7 @@ class Maxout(layers.Layer):
         self.units = units
         self.pieces = pieces
         self.dropout_rate = dropout
-        self.dense = layers.Dense(units * pieces, activation="relu", kernel_initializer="he_normal")
+        self.dense = relu_dense(units * pieces)
         self.dropout = layers.Dropout(dropout)
 
     def build(self, input_shape):

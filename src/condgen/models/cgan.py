@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from condgen.models.blocks import Maxout
+from condgen.models.blocks import Maxout, relu_dense
 from condgen.models.gan import IMAGE_SHAPE, NUM_CLASSES
 
 
@@ -13,15 +13,10 @@ def build_cgan_generator(noise_dim: int = 100) -> keras.Model:
     """noise -> Dense 256 relu; one-hot label -> Dense 256 relu; concat -> Dense 512 -> 784 tanh."""
     noise = keras.Input((noise_dim,), name="noise")
     label = keras.Input((NUM_CLASSES,), name="label")
-    # He initialisation for the ReLU layers, as in the GAN (see build_gan_generator).
-    z = layers.Dense(256, activation="relu", kernel_initializer="he_normal", name="noise_dense")(
-        noise
-    )
-    y = layers.Dense(256, activation="relu", kernel_initializer="he_normal", name="label_dense")(
-        label
-    )
+    z = relu_dense(256, name="noise_dense")(noise)
+    y = relu_dense(256, name="label_dense")(label)
     x = layers.Concatenate()([z, y])
-    x = layers.Dense(512, activation="relu", kernel_initializer="he_normal")(x)
+    x = relu_dense(512)(x)
     x = layers.Dense(28 * 28 * 1, activation="tanh")(x)
     images = layers.Reshape(IMAGE_SHAPE, name="images")(x)
     return keras.Model([noise, label], images, name="cgan_generator")

@@ -7,6 +7,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from condgen.models import losses
+from condgen.models.blocks import relu_dense
 
 IMAGE_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
@@ -16,10 +17,8 @@ def build_gan_generator(noise_dim: int = 100) -> keras.Model:
     """Dense 128-256-512 (relu) -> Dense 784 (tanh) -> 28x28x1."""
     noise = keras.Input((noise_dim,), name="noise")
     x = noise
-    # He initialisation keeps the noise's variance through the ReLU stack; with Keras' default
-    # Glorot init the samples barely depend on the noise at the start and the GAN collapses.
     for units in (128, 256, 512):
-        x = layers.Dense(units, activation="relu", kernel_initializer="he_normal")(x)
+        x = relu_dense(units)(x)
     x = layers.Dense(28 * 28 * 1, activation="tanh")(x)
     images = layers.Reshape(IMAGE_SHAPE, name="images")(x)
     return keras.Model(noise, images, name="gan_generator")
@@ -30,7 +29,7 @@ def build_gan_discriminator() -> keras.Model:
     images = keras.Input(IMAGE_SHAPE, name="image")
     x = layers.Flatten()(images)
     for units in (512, 256, 128):
-        x = layers.Dense(units, activation="relu", kernel_initializer="he_normal")(x)
+        x = relu_dense(units)(x)
     logits = layers.Dense(1, name="logit")(x)
     return keras.Model(images, logits, name="gan_discriminator")
 
