@@ -85,6 +85,40 @@ class EvaluateConfig:
     grid_seed: int = field_(0, min=0)
 
 
+@dataclasses.dataclass(frozen=True)
+class PairedDataConfig:
+    """Paired images for Pix2Pix (``data.paired``); see :mod:`condgen.data.paired`."""
+
+    # synthetic-facades: drawn offline; folder: your own A|B images; the rest: pix2pix downloads.
+    name: Literal[
+        "synthetic-facades",
+        "facades",
+        "cityscapes",
+        "maps",
+        "edges2shoes",
+        "edges2handbags",
+        "night2day",
+        "folder",
+    ] = "synthetic-facades"
+    # Side of the square images every source is resized to (256 in the paper).
+    image_size: int = field_(64, min=32, max=256)
+    # synthetic-facades only: how many scenes per split.
+    num_train: int = field_(400, min=1)
+    num_test: int = field_(100, min=1)
+    # AtoB: left half (A) -> right half (B); BtoA swaps them (facades label -> photo is BtoA).
+    direction: Literal["AtoB", "BtoA"] = "AtoB"
+    # Downloads: empty url = the pix2pix server; empty sha256 = the catalog's pin for that
+    # server, if any (otherwise the download prints the hash to pin here).
+    url: str = ""
+    sha256: str = ""
+    timeout_seconds: float = field_(60.0, min=0.1)
+    # folder only: train/ and test/ inside, or images directly, split by test_fraction.
+    folder: str = ""
+    test_fraction: float = field_(0.2, min=0.05, max=0.5)
+    # Downloads and folder: keep this many training pairs (a seeded subset; 0 = all).
+    max_train_images: int = field_(0, min=0)
+
+
 def _type_name(tp: Any) -> str:
     if typing.get_origin(tp) is Literal:
         return " | ".join(repr(a) for a in typing.get_args(tp))

@@ -1,0 +1,448 @@
+"""Paired image-to-image data (Pix2Pix): sources, preparation to arrays, tf.data pipelines.
+
+Sources (``data.paired.name``):
+
+- ``synthetic-facades`` (offline default): procedural label map -> facade photo pairs drawn by
+  :mod:`condgen.data.synthetic`; A is the label map, B the photo.
+- ``facades``, ``cityscapes``, ``maps``, ``edges2shoes``, ``edges2handbags``, ``night2day``: the
+  pix2pix datasets, downloaded (sha256-checked where pinned) and safely extracted. Each JPEG holds
+  one pair side by side, A on the left and B on the right (:data:`CATALOG` says which is which).
+- ``folder``: the user's own side-by-side A|B images (see :func:`folder_splits`).
+
+:func:`prepare` writes ``train.npz`` and ``test.npz`` with uint8 arrays ``a`` (the model's input)
+and ``b`` (its target) of shape (N, S, S, 3); ``direction: BtoA`` swaps the halves. Training reads
+them through :func:`make_train_dataset` (the paper's random jitter and mirroring) and evaluation
+through :func:`make_eval_dataset`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from condgen.config import PairedDataConfig
+from condgen.data import archive, synthetic
+from condgen.data.download import download
+from condgen.data.mnist import DataError
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+PIX2PIX_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/{name}.tar.gz"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+# How many problems an error message lists before summarising the rest.
+MAX_LISTED = 20
+OFFLINE_HINT = (
+    "Without network access, set data.paired.name: synthetic-facades in params.yaml (drawn "
+    "offline), or name: folder with your own A|B images."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteDataset:
+    """One pix2pix dataset on the public server: what its halves show and its pinned sha256."""
+
+    name: str
+    left: str  # what A (the left half) shows
+    right: str  # what B (the right half) shows
+    # No checksum of these archives is published; set data.paired.sha256 after the first
+    # download (it prints the hash) to pin it.
+    sha256: str | None = None
+
+    @property
+    def url(self) -> str:
+        return PIX2PIX_URL.format(name=self.name)
+
+
+CATALOG = {
+    d.name: d
+    for d in (
+        # In facades and cityscapes the photo is on the left: label map -> photo is BtoA.
+        RemoteDataset("facades", "photo", "label map"),
+        RemoteDataset("cityscapes", "street photo", "label map"),
+        RemoteDataset("maps", "aerial photo", "map"),
+        RemoteDataset("edges2shoes", "edges", "shoe photo"),
+        RemoteDataset("edges2handbags", "edges", "handbag photo"),
+        RemoteDataset("night2day", "night photo", "day photo"),
+    )
+}
+SYNTHETIC_HALVES = ("label map", "photo")
+
+
+class PairedDataError(DataError):
+    """Paired images are missing or unusable; the message names every bad file and the fix."""
+
+
+def _problems_error(header: str, problems: Sequence[str]) -> PairedDataError:
+    listed = [f"  - {p}" for p in problems[:MAX_LISTED]]
+    if len(problems) > MAX_LISTED:
+        listed.append(f"  ... and {len(problems) - MAX_LISTED} more")
+    return PairedDataError("\n".join([header, *listed]))
+
+
+def _natural_key(path: Path) -> list:
+    """Sort ``2.jpg`` before ``10.jpg``."""
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
+
+
+def list_files(folder: Path, suffixes: Sequence[str] | None = None) -> list[Path]:
+    """Visible regular files of ``folder`` (optionally only ``suffixes``), in natural order.
+
+    Hidden files (``.DS_Store``, editor backups starting with a dot) are not data and are skipped.
+    """
+    files = [
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and not p.name.startswith(".")
+        and (suffixes is None or p.suffix.lower() in suffixes)
+    ]
+    return sorted(files, key=_natural_key)
+
+
+def to_rgb(image: Image.Image) -> np.ndarray:
+    """Any Pillow image as uint8 RGB (H x W x 3).
+
+    Grayscale and palette images are expanded; transparency (RGBA, LA, palette with a
+    transparent colour) is composited on white; 16-bit and 32-bit grayscale are scaled to
+    8 bits by their range (not clipped); EXIF orientation is applied.
+    """
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        if image.mode.startswith("I;16"):
+            top = 65535.0
+        elif image.mode == "F":
+            top = 1.0 if values.max(initial=0) <= 1.0 else 255.0
+        else:  # 32-bit "I": Pillow's mode for 16-bit PNGs too; 8-bit data stays as it is
+            top = 255.0 if values.max(initial=0) <= 255 else 65535.0
+        gray = np.clip(np.rint(values / top * 255), 0, 255).astype(np.uint8)
+        return np.repeat(gray[..., None], 3, axis=2)
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def split_pair(pair: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(left half A, right half B) of a side-by-side image of even width."""
+    half = pair.shape[1] // 2
+    return pair[:, :half], pair[:, half:]
+
+
+def _resize(half: np.ndarray, size: int) -> np.ndarray:
+    if half.shape[:2] == (size, size):
+        return half
+    # Lanczos: sharp and free of aliasing when shrinking (256 -> 64), fine when enlarging.
+    return np.asarray(
+        Image.fromarray(half).resize((size, size), Image.Resampling.LANCZOS), dtype=np.uint8
+    )
+
+
+def _read_pairs(
+    files: Sequence[Path], size: int, direction: str
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(a, b, problems): the pairs that could be read, and one line per file that could not."""
+    if direction not in ("AtoB", "BtoA"):
+        raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
+    a = np.empty((len(files), size, size, 3), np.uint8)
+    b = np.empty((len(files), size, size, 3), np.uint8)
+    problems: list[str] = []
+    for i, path in enumerate(files):
+        try:
+            with Image.open(path) as image:
+                if image.width % 2:
+                    problems.append(
+                        f"{path} is {image.width} px wide; a side-by-side pair needs an even "
+                        "width (A | B): crop one column"
+                    )
+                    continue
+                # JPEGs can be decoded straight at a reduced scale: much faster for big sets.
+                image.draft("RGB", (2 * size, size))
+                pixels = to_rgb(image)
+        except Image.DecompressionBombError as err:
+            problems.append(f"{path} is too large for Pillow ({err}): shrink it or remove it")
+            continue
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+            problems.append(
+                f"{path} is not an image Pillow can read ({type(err).__name__}): "
+                "remove it or replace it"
+            )
+            continue
+        left, right = split_pair(pixels)
+        if direction == "BtoA":
+            left, right = right, left
+        a[i], b[i] = _resize(left, size), _resize(right, size)
+    return a, b, problems
+
+
+def load_pairs(
+    files: Sequence[Path], size: int, direction: str = "AtoB"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read side-by-side pair images into (a, b) uint8 arrays (N, size, size, 3).
+
+    Each half is resized to ``size`` x ``size`` (as pix2pix does, the aspect ratio is not kept).
+    Every unreadable file and every odd-width pair is collected and reported together.
+    """
+    a, b, problems = _read_pairs(files, size, direction)
+    if problems:
+        raise _problems_error(f"{len(problems)} paired image(s) cannot be used:", problems)
+    return a, b
+
+
+def _test_folder(root: Path) -> Path | None:
+    """The split used for testing: ``test`` when present, else ``val``."""
+    for name in ("test", "val"):
+        if (root / name).is_dir():
+            return root / name
+    return None
+
+
+def _cap(files: list[Path], cap: int, seed: int) -> list[Path]:
+    """A seeded random subset of ``cap`` files (all when ``cap`` is 0), kept in natural order."""
+    if not 0 < cap < len(files):
+        return files
+    keep = np.random.default_rng(seed).choice(len(files), cap, replace=False)
+    return [files[i] for i in sorted(keep)]
+
+
+def folder_splits(
+    folder: str | Path, test_fraction: float, seed: int
+) -> tuple[list[Path], list[Path]]:
+    """(train files, test files) of a user folder of side-by-side A|B images.
+
+    Either ``folder/train/`` with ``folder/test/`` (or ``folder/val/``), used as they are; or the
+    images directly in ``folder``, split by a seeded shuffle with ``test_fraction`` of them (at
+    least one) for testing. Every visible file in a split folder is expected to be an image.
+    """
+    root = Path(folder)
+    if not str(folder) or not root.is_dir():
+        raise PairedDataError(
+            f"data.paired.folder: {str(folder)!r} is not a folder; set it to a folder of "
+            "side-by-side A|B images (train/ and test/ inside, or the images directly)"
+        )
+    if (root / "train").is_dir():
+        test_dir = _test_folder(root)
+        if test_dir is None:
+            raise PairedDataError(
+                f"{root} has train/ but no test/ (or val/) folder: add one, or put all images "
+                f"directly in {root} to split them by data.paired.test_fraction"
+            )
+        train, test = list_files(root / "train"), list_files(test_dir)
+    else:
+        files = list_files(root)
+        if len(files) < 2:
+            raise PairedDataError(
+                f"{root} holds {len(files)} image(s) and no train/ folder; at least 2 are needed "
+                "to make a train and a test split"
+            )
+        order = np.random.default_rng(seed).permutation(len(files))
+        n_test = min(len(files) - 1, max(1, round(len(files) * test_fraction)))
+        test = sorted((files[i] for i in order[:n_test]), key=_natural_key)
+        train = sorted((files[i] for i in order[n_test:]), key=_natural_key)
+    for name, files in (("train", train), ("test", test)):
+        if not files:
+            raise PairedDataError(f"{root}: the {name} split has no images")
+    return train, test
+
+
+def _dataset_root(extracted: Path, name: str) -> Path:
+    """The folder holding train/ (``<name>/`` inside the archive, or the archive's top level)."""
+    for candidate in (extracted / name, extracted):
+        if (candidate / "train").is_dir():
+            return candidate
+    found = sorted(p.name for p in extracted.iterdir()) if extracted.is_dir() else []
+    raise PairedDataError(
+        f"{extracted}: no train/ folder after extraction (found: {', '.join(found) or 'nothing'}); "
+        "is the URL in params a pix2pix-style archive (<name>/train/*.jpg)?"
+    )
+
+
+def fetch_remote(config: PairedDataConfig, raw_dir: str | Path) -> Path:
+    """Download and extract a pix2pix dataset; return the folder that holds train/.
+
+    The checksum is ``data.paired.sha256``, else the catalog's pin for the catalog URL, else
+    none (the download then prints the hash to pin). The archive is kept in ``raw_dir`` and
+    re-used while it matches the checksum, or as it is when there is none; it is extracted to
+    ``raw_dir/<name>``, and a stamp records which archive that extraction came from, so a
+    re-downloaded archive is extracted again.
+    """
+    entry = CATALOG[config.name]
+    url = config.url or entry.url
+    sha256 = config.sha256 or (entry.sha256 if not config.url else None)
+    if sha256 and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
+        raise PairedDataError(f"data.paired.sha256: {sha256!r} is not 64 hexadecimal digits")
+    raw = Path(raw_dir)
+    filename = Path(urlparse(url).path).name or f"{config.name}.tar.gz"
+    archive.archive_kind(filename)  # fail before downloading something we cannot open
+    path = raw / filename
+    if sha256 or not path.is_file():
+        path = download(
+            url, path, sha256, timeout=config.timeout_seconds, offline_hint=OFFLINE_HINT
+        )
+    else:
+        # Downloads are atomic, so an existing file is complete; without a pin there is nothing
+        # to re-check it against, and fetching gigabytes again on every run helps no one.
+        print(f"using {path} (no sha256 pinned; delete it to download again)", file=sys.stderr)
+    extracted = raw / config.name
+    info = path.stat()
+    stamp = f"{filename} {info.st_size} {info.st_mtime_ns}\n"
+    stamp_file = raw / f".{config.name}.extracted"
+    if not (extracted.is_dir() and stamp_file.is_file() and stamp_file.read_text() == stamp):
+        archive.extract(path, extracted)
+        stamp_file.write_text(stamp)
+    return _dataset_root(extracted, config.name)
+
+
+def _image_files(folder: Path) -> list[Path]:
+    files = list_files(folder, IMAGE_SUFFIXES)
+    if not files:
+        raise PairedDataError(f"{folder} holds no images")
+    return files
+
+
+def prepare(config: PairedDataConfig, seed: int, out_dir: str | Path, raw_dir: str | Path) -> dict:
+    """Write ``train.npz`` and ``test.npz`` (uint8 ``a``, ``b``: N x S x S x 3) to ``out_dir``.
+
+    ``synthetic-facades`` draws ``num_train`` and ``num_test`` scenes from ``seed`` (independent
+    streams per split); downloaded and folder datasets use their own splits, with at most
+    ``max_train_images`` training pairs (a seeded subset; 0 = all). Returns a summary that is
+    also written as ``summary.json``.
+    """
+    size = config.image_size
+    if config.name == "synthetic-facades":
+        # Distinct streams keep the test scenes disjoint from the training scenes.
+        train = synthetic.generate_pairs(config.num_train, size, seed, stream=0)
+        test = synthetic.generate_pairs(config.num_test, size, seed, stream=1)
+        if config.direction == "BtoA":
+            train, test = train[::-1], test[::-1]
+        halves = SYNTHETIC_HALVES
+    else:
+        if config.name == "folder":
+            train_files, test_files = folder_splits(config.folder, config.test_fraction, seed)
+            halves = ("left half", "right half")
+        else:
+            root = fetch_remote(config, raw_dir)
+            test_dir = _test_folder(root)
+            if test_dir is None:
+                raise PairedDataError(f"{root} has neither a test/ nor a val/ folder")
+            train_files, test_files = _image_files(root / "train"), _image_files(test_dir)
+            halves = (CATALOG[config.name].left, CATALOG[config.name].right)
+        train_files = _cap(train_files, config.max_train_images, seed)
+        train_a, train_b, problems = _read_pairs(train_files, size, config.direction)
+        test_a, test_b, test_problems = _read_pairs(test_files, size, config.direction)
+        # One report for both splits, so that every bad file can be fixed in one go.
+        problems += test_problems
+        if problems:
+            raise _problems_error(
+                f"{len(problems)} paired image(s) cannot be used (fix or remove them, then run "
+                "the stage again):",
+                problems,
+            )
+        train, test = (train_a, train_b), (test_a, test_b)
+    a_shows, b_shows = halves if config.direction == "AtoB" else halves[::-1]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for split, (a, b) in (("train", train), ("test", test)):
+        np.savez_compressed(out / f"{split}.npz", a=a, b=b)
+    summary = {
+        "source": config.name,
+        "image_size": size,
+        "direction": config.direction,
+        "a": a_shows,
+        "b": b_shows,
+        "train": int(len(train[0])),
+        "test": int(len(test[0])),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def load_split(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) uint8 arrays (N, S, S, 3) from a prepared ``.npz``."""
+    path = Path(path)
+    if not path.is_file():
+        raise PairedDataError(f"{path} not found: prepare the paired data first")
+    with np.load(path) as data:
+        return data["a"], data["b"]
+
+
+def jitter_size(size: int) -> int:
+    """The pix2pix load size before random cropping: 286 for 256, scaled for other sizes."""
+    return int(size * 286 / 256 + 0.5)
+
+
+def _to_model_range(image: tf.Tensor) -> tf.Tensor:
+    import tensorflow as tf
+
+    return tf.cast(image, tf.float32) / 127.5 - 1.0
+
+
+def _check_pairs(a: np.ndarray, b: np.ndarray) -> None:
+    if a.shape != b.shape or a.ndim != 4 or a.shape[1] != a.shape[2] or a.shape[-1] != 3:
+        raise ValueError(
+            f"expected a and b of the same shape (N, S, S, 3), got {a.shape}, {b.shape}"
+        )
+
+
+def make_train_dataset(
+    a: np.ndarray, b: np.ndarray, batch_size: int, seed: int, jitter: bool = True
+) -> tf.data.Dataset:
+    """Shuffled batches of (a, b) in -1..1 float32 with the pix2pix random jitter.
+
+    Jitter (Isola et al. 2017, sec. 6.2): resize to 286/256 of the size, crop back to the size
+    at a random place and mirror at random, with the same crop and mirror for A and B (both
+    are stacked into one tensor first). Nearest-neighbour resizing keeps label maps' colours
+    exact. The uint8 pairs are cached before any random op, so every pass draws new crops.
+    Deterministic: the shuffle is seeded and the jitter uses stateless ops keyed by a seeded
+    random stream, so two datasets built with the same seed yield identical batches. Batches
+    are full-sized (the remainder of each pass is dropped).
+    """
+    import tensorflow as tf
+
+    _check_pairs(a, b)
+    if len(a) < batch_size:
+        raise ValueError(f"batch_size ({batch_size}) is larger than the {len(a)} training pairs")
+    size = a.shape[1]
+    load = jitter_size(size)
+    ds = tf.data.Dataset.from_tensor_slices((a, b)).cache()
+    ds = ds.shuffle(len(a), seed=seed, reshuffle_each_iteration=True)
+    # One random int64 per element, different on every pass but fixed by the seed.
+    keys = tf.data.Dataset.random(seed=seed + 1, rerandomize_each_iteration=True)
+
+    def augment(pair, key):
+        image_a, image_b = pair
+        stacked = tf.concat([image_a, image_b], axis=-1)
+        if jitter:
+            crop_seed = tf.stack([key, tf.constant(1, tf.int64)])
+            flip_seed = tf.stack([key, tf.constant(2, tf.int64)])
+            stacked = tf.image.resize(stacked, [load, load], method="nearest")
+            stacked = tf.image.stateless_random_crop(stacked, [size, size, 6], seed=crop_seed)
+            stacked = tf.image.stateless_random_flip_left_right(stacked, seed=flip_seed)
+        stacked = _to_model_range(stacked)
+        return stacked[..., :3], stacked[..., 3:]
+
+    ds = tf.data.Dataset.zip((ds, keys)).map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def make_eval_dataset(a: np.ndarray, b: np.ndarray, batch_size: int) -> tf.data.Dataset:
+    """Batches of (a, b) in -1..1 float32, in order, without jitter (the last may be smaller)."""
+    import tensorflow as tf
+
+    _check_pairs(a, b)
+    ds = tf.data.Dataset.from_tensor_slices((a, b)).cache()
+    ds = ds.map(lambda x, y: (_to_model_range(x), _to_model_range(y)))
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
