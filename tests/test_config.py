@@ -33,7 +33,7 @@ def test_project_params_load():
     assert load_seed(path) >= 0
     assert load_section(MnistDataConfig, "data.mnist", path).source == "bundled"
     assert load_section(EvaluatorConfig, "evaluator", path).epochs >= 1
-    for model in ("gan", "cgan", "dcgan"):
+    for model in ("gan", "cgan", "dcgan", "pix2pix"):
         assert load_train(model, path).batch_size >= 1
 
 
@@ -110,3 +110,31 @@ def test_unreadable_params_file(tmp_path):
         load_seed(tmp_path / "nope.yaml")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_seed(write(tmp_path, "seed: [1\n"))
+
+
+PIX2PIX = TRAIN + "  pix2pix: {epochs: 2}\n"
+
+
+@pytest.mark.parametrize(
+    ("replacement", "message"),
+    [
+        ("pix2pix: {epochs: 2, patch: 50}", "train.pix2pix.patch: 50 is not one of 'pixel', 16"),
+        ("pix2pix: {epochs: 2, generator: resnet}", "train.pix2pix.generator: 'resnet'"),
+        ("pix2pix: {epochs: 2, l1_weight: -1}", "train.pix2pix.l1_weight: must be at least 0"),
+        ("pix2pix: {epochs: 2, noise_dim: 3}", "train.pix2pix.noise_dim: unknown key"),
+    ],
+)
+def test_pix2pix_section_errors(tmp_path, replacement, message):
+    config = load_train("pix2pix", write(tmp_path, PIX2PIX))
+    assert (config.patch, config.generator, config.batch_size) == (70, "unet", 1)
+    pixel = PIX2PIX.replace("{epochs: 2}", "{epochs: 2, patch: pixel}")
+    assert load_train("pix2pix", write(tmp_path, pixel)).patch == "pixel"
+    with pytest.raises(ConfigError) as err:
+        load_train("pix2pix", write(tmp_path, PIX2PIX.replace("pix2pix: {epochs: 2}", replacement)))
+    assert message in str(err.value)
+
+
+def test_weight_average_decay_must_stay_below_one(tmp_path):
+    text = TRAIN.replace("gan: {epochs: 2,", "gan: {epochs: 2, ema_decay: 1.0,", 1)
+    with pytest.raises(ConfigError, match=r"train\.gan\.ema_decay: must be less than 1\.0"):
+        load_train("gan", write(tmp_path, text))

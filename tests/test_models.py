@@ -98,3 +98,23 @@ def test_one_training_step_moves_losses(model, tiny_mnist):
         not np.allclose(a, b.numpy())
         for a, b in zip(d_before, gan.discriminator.trainable_weights, strict=True)
     )
+
+
+def test_weight_average_follows_the_generator(tiny_mnist):
+    from condgen.data import mnist
+
+    images, labels = mnist.load_split(tiny_mnist / "train.npz")
+    gan = build_gan("dcgan", TrainConfig(epochs=1, batch_size=16, ema_decay=0.75), seed=0)
+    assert gan.final_generator is gan.ema_generator
+    before = [w.numpy().copy() for w in gan.generator.weights]
+    for average, current in zip(before, gan.ema_generator.weights, strict=True):
+        np.testing.assert_array_equal(average, current.numpy())  # starts as a copy
+    batch = next(iter(mnist.make_dataset(images, labels, 16, 0, conditional=False)))
+    gan.train_on_batch(batch)
+    after = [w.numpy() for w in gan.generator.weights]
+    # One step: average = 0.75 * old + 0.25 * new, for weights and batch-norm statistics alike.
+    for old, new, average in zip(before, after, gan.ema_generator.weights, strict=True):
+        np.testing.assert_allclose(average.numpy(), 0.75 * old + 0.25 * new, rtol=1e-5, atol=1e-6)
+    assert any(not np.allclose(o, n) for o, n in zip(before, after, strict=True))
+    plain = build_gan("gan", TrainConfig(epochs=1, batch_size=16), seed=0)
+    assert plain.ema_generator is None and plain.final_generator is plain.generator

@@ -27,7 +27,7 @@ def weights(path):
     return [w.copy() for w in keras.models.load_model(path).get_weights()]
 
 
-CONFIG = TrainConfig(epochs=3, batch_size=50)
+CONFIG = TrainConfig(epochs=3, batch_size=50, ema_decay=0.9)
 
 
 def fit(data, folder, name, config=CONFIG, **kwargs):
@@ -84,3 +84,11 @@ def test_changed_params_do_not_resume_a_stale_backup(tiny_mnist, tmp_path):
 def test_batch_larger_than_data_is_a_clear_error(tiny_mnist, tmp_path):
     with pytest.raises(ValueError, match=r"train\.gan\.batch_size \(1000\) is larger"):
         fit(tiny_mnist, tmp_path, "o", config=TrainConfig(epochs=1, batch_size=1000))
+
+
+def test_epochs_are_whole_executions():
+    from condgen.training.fit import epoch_steps
+
+    assert epoch_steps(4000, 64, 10) == (60, 10)  # 62 steps rounded down to whole executions
+    assert epoch_steps(300, 50, 1) == (6, 1)
+    assert epoch_steps(300, 50, 10) == (6, 6)  # never more per execution than an epoch has

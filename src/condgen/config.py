@@ -25,13 +25,24 @@ class ConfigError(ValueError):
     """A params value is missing, unknown, of the wrong type or out of range."""
 
 
-def _range(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False) -> dict:
-    return {"min": lo, "max": hi, "lo_open": lo_open}
+def _range(
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+) -> dict:
+    return {"min": lo, "max": hi, "lo_open": lo_open, "hi_open": hi_open}
 
 
 def field_(default: Any = dataclasses.MISSING, **bounds: Any) -> Any:
-    """A dataclass field with an allowed numeric range (``min``/``max``, ``lo_open``)."""
-    meta = _range(bounds.get("min"), bounds.get("max"), lo_open=bounds.get("lo_open", False))
+    """A dataclass field with an allowed range: ``min``/``max``, ``lo_open``/``hi_open``."""
+    meta = _range(
+        bounds.get("min"),
+        bounds.get("max"),
+        lo_open=bounds.get("lo_open", False),
+        hi_open=bounds.get("hi_open", False),
+    )
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -53,19 +64,10 @@ class EvaluatorConfig:
     learning_rate: float = field_(1e-3, min=0.0, lo_open=True)
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """Training settings of one MNIST GAN (``train.<model>``)."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunSwitches:
+    """How a training runs on its hardware; shared by every ``train.<model>`` section."""
 
-    epochs: int = field_(min=1)
-    batch_size: int = field_(min=1)
-    noise_dim: int = field_(100, min=1)
-    g_learning_rate: float = field_(2e-4, min=0.0, lo_open=True)
-    d_learning_rate: float = field_(2e-4, min=0.0, lo_open=True)
-    beta_1: float = field_(0.5, min=0.0, max=1.0)
-    beta_2: float = field_(0.999, min=0.0, max=1.0)
-    # Share of training after which both learning rates decay linearly to 0 (1.0 = constant).
-    lr_decay_start: float = field_(1.0, min=0.0, max=1.0)
     # Op determinism makes re-runs bit-identical; Keras then turns XLA off (not every op has a
     # deterministic XLA kernel), so jit_compile only takes effect with deterministic: false.
     deterministic: bool = True
@@ -76,6 +78,46 @@ class TrainConfig:
     # tf.distribute strategy: none (default device), mirrored (all local GPUs, or CPUs when
     # there are none), multi_worker (TF_CONFIG cluster).
     distribute: Literal["none", "mirrored", "multi_worker"] = "none"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AdamSchedule:
+    """Adam for both networks, with an optional linear decay to zero at the end."""
+
+    g_learning_rate: float = field_(2e-4, min=0.0, lo_open=True)
+    d_learning_rate: float = field_(2e-4, min=0.0, lo_open=True)
+    beta_1: float = field_(0.5, min=0.0, max=1.0)
+    beta_2: float = field_(0.999, min=0.0, max=1.0)
+    # Share of training after which both learning rates decay linearly to 0 (1.0 = constant).
+    lr_decay_start: float = field_(1.0, min=0.0, max=1.0)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainConfig(AdamSchedule, RunSwitches):
+    """Training settings of one MNIST GAN (``train.<model>``)."""
+
+    epochs: int = field_(min=1)
+    batch_size: int = field_(min=1)
+    noise_dim: int = field_(100, min=1)
+    # Decay of the generator weight average that is evaluated and served (0 = no average).
+    ema_decay: float = field_(0.0, min=0.0, max=1.0, hi_open=True)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Pix2PixConfig(AdamSchedule, RunSwitches):
+    """Training settings of Pix2Pix (``train.pix2pix``); paper defaults (Isola et al. 2017)."""
+
+    epochs: int = field_(min=1)
+    batch_size: int = field_(1, min=1)
+    generator: Literal["unet", "encoder_decoder"] = "unet"
+    # PatchGAN receptive field: pixel (1x1), 16, 70 or 286 (the whole 256 px image).
+    patch: Literal["pixel", 16, 70, 286] = 70
+    l1_weight: float = field_(100.0, min=0.0)
+    # The paper keeps dropout and batch norm in training mode at test time (dropout is its only
+    # noise source); the same switch applies in evaluation and serving.
+    train_mode_at_test: bool = True
+    # Resize to 286/256 of the size, random crop back and mirror (the paper's jitter).
+    jitter: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,8 +213,11 @@ def _check_range(value: Any, meta: typing.Mapping, path: str) -> None:
             raise ConfigError(f"{path}: must be greater than {lo}, got {value!r}")
         if not meta.get("lo_open") and value < lo:
             raise ConfigError(f"{path}: must be at least {lo}, got {value!r}")
-    if hi is not None and value > hi:
-        raise ConfigError(f"{path}: must be at most {hi}, got {value!r}")
+    if hi is not None:
+        if meta.get("hi_open") and not value < hi:
+            raise ConfigError(f"{path}: must be less than {hi}, got {value!r}")
+        if not meta.get("hi_open") and value > hi:
+            raise ConfigError(f"{path}: must be at most {hi}, got {value!r}")
 
 
 def build(cls: type[T], raw: Any, path: str) -> T:
@@ -240,17 +285,24 @@ def load_seed(params_path: str | Path = DEFAULT_PARAMS) -> int:
     return seed
 
 
-def load_train(model: str, params_path: str | Path = DEFAULT_PARAMS) -> TrainConfig:
-    if model not in MNIST_MODELS:
-        raise ConfigError(f"model {model!r} is not one of {', '.join(MNIST_MODELS)}")
+def train_sections() -> dict[str, type]:
+    """``train.<model>`` name -> the dataclass its section loads into."""
+    return {**{m: TrainConfig for m in MNIST_MODELS}, "pix2pix": Pix2PixConfig}
+
+
+def load_train(model: str, params_path: str | Path = DEFAULT_PARAMS) -> Any:
+    """The validated ``train.<model>`` section (TrainConfig for MNIST models, else its own)."""
+    sections = train_sections()
+    if model not in sections:
+        raise ConfigError(f"model {model!r} is not one of {', '.join(sections)}")
     params = read_params(params_path)
-    # Validate the sibling sections too, so a typo in train.gan is caught whichever stage runs.
+    # Validate the sibling names too, so a typo in train.gan is caught whichever stage runs.
     raw = section(params, "train")
     if not isinstance(raw, dict):
         raise ConfigError("train: expected a mapping of models")
-    unknown = sorted(set(raw) - set(MNIST_MODELS))
+    unknown = sorted(set(raw) - set(sections))
     if unknown:
         raise ConfigError(
-            f"train.{unknown[0]}: unknown model; train accepts: {', '.join(MNIST_MODELS)}"
+            f"train.{unknown[0]}: unknown model; train accepts: {', '.join(sections)}"
         )
-    return build(TrainConfig, section(params, f"train.{model}"), f"train.{model}")
+    return build(sections[model], section(params, f"train.{model}"), f"train.{model}")

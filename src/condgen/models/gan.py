@@ -57,10 +57,21 @@ class GAN(keras.Model):
         noise_dim: int,
         conditional: bool = False,
         seed: int | None = None,
+        ema_decay: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.generator = generator
+        self.ema_decay = ema_decay
+        # An exponential moving average of the generator's weights (Yazici et al. 2019): it
+        # smooths out the oscillation of adversarial training and is what gets evaluated and
+        # served. Its weights live in the model, so checkpoints carry them.
+        self.ema_generator = None
+        if ema_decay > 0.0:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.name = f"{generator.name}_ema"
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
         self.discriminator = discriminator
         self.noise_dim = noise_dim
         self.conditional = conditional
@@ -82,6 +93,16 @@ class GAN(keras.Model):
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
+
+    @property
+    def final_generator(self) -> keras.Model:
+        """The generator to evaluate and serve: the weight average when there is one."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def _update_ema(self):
+        decay = self.ema_decay
+        for average, current in zip(self.ema_generator.weights, self.generator.weights):
+            average.assign(decay * average + (1.0 - decay) * ops.cast(current, average.dtype))
 
     def _inputs(self, first, labels):
         return [first, labels] if self.conditional else first
@@ -106,6 +127,8 @@ class GAN(keras.Model):
         d_vars = self.discriminator.trainable_variables
         self.g_optimizer.apply(g_tape.gradient(g_scaled, g_vars), g_vars)
         self.d_optimizer.apply(d_tape.gradient(d_scaled, d_vars), d_vars)
+        if self.ema_generator is not None:
+            self._update_ema()
 
         self.g_loss_tracker.update_state(g_loss)
         self.d_loss_tracker.update_state(d_loss)
