@@ -22,3 +22,27 @@ def discriminator_loss(real_logits, fake_logits):
 def generator_loss(fake_logits):
     """G wants D(G(z)) -> 1 (the non-saturating form)."""
     return bce_with_logits(ops.ones_like(fake_logits), fake_logits)
+
+
+def l1_loss(target_images, output_images):
+    """Mean absolute error per pixel (computed in float32)."""
+    target_images = ops.cast(target_images, "float32")
+    output_images = ops.cast(output_images, "float32")
+    return ops.mean(ops.abs(target_images - output_images))
+
+
+def pix2pix_generator_loss(fake_logits, fake_images, target_images, l1_weight: float = 100.0):
+    """(gan, l1, total): G fools D on every patch and stays near the target in L1.
+
+    total = gan + l1_weight * l1 (Isola et al. 2017, eq. 4, lambda = 100): L1 carries the
+    low frequencies, the PatchGAN the high ones.
+    """
+    gan = generator_loss(fake_logits)
+    l1 = l1_loss(target_images, fake_images)
+    return gan, l1, gan + l1_weight * l1
+
+
+def pix2pix_discriminator_loss(real_logits, fake_logits):
+    """D's BCE on real and fake pairs, halved: the paper divides D's objective by 2 "to slow
+    down the rate at which D learns relative to G" (Isola et al. 2017, sec. 3.3)."""
+    return 0.5 * discriminator_loss(real_logits, fake_logits)
