@@ -25,18 +25,21 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
-MODELS = ("gan", "cgan", "dcgan")
+MNIST = ("gan", "cgan", "dcgan")
+MODELS = (*MNIST, "pix2pix")
 
 
 def tiny_params() -> dict:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["data"]["mnist"]["max_train_images"] = 200
     params["evaluator"]["epochs"] = 1
-    for model in MODELS:
+    for model in MNIST:
         params["train"][model].update(
             epochs=2, batch_size=32, jit_compile=False, steps_per_execution=1
         )
     params["evaluate"]["num_samples"] = 100
+    params["data"]["paired"].update(image_size=32, num_train=8, num_test=4)
+    params["train"]["pix2pix"].update(epochs=2, batch_size=2, steps_per_execution=1)
     return params
 
 
@@ -81,7 +84,7 @@ def metrics_of(project: Path) -> dict:
 
 
 def test_repro_produces_every_output(project):
-    for model in MODELS:
+    for model in MNIST:
         metrics = json.loads((project / f"reports/{model}/metrics.json").read_text())
         for key in ("fid_mnist", "fid_mnist_floor", "classifier_score", "classes_covered"):
             assert key in metrics
@@ -92,8 +95,15 @@ def test_repro_produces_every_output(project):
     cgan = json.loads((project / "reports/cgan/metrics.json").read_text())
     assert set(cgan["label_accuracy_per_label"]) == {str(d) for d in range(10)}
     assert json.loads((project / "models/evaluator/metrics.json").read_text())["test_accuracy"] > 0
+    pix2pix = json.loads((project / "reports/pix2pix/metrics.json").read_text())
+    for key in ("l1", "psnr", "ssim", "baseline_l1", "baseline_psnr", "baseline_ssim"):
+        assert key in pix2pix
+    assert pix2pix["num_test"] == 4 and pix2pix["image_size"] == 32
+    assert (project / "reports/pix2pix/grid.png").stat().st_size > 0
+    registration = json.loads((project / "reports/pix2pix/registration.json").read_text())
+    assert registration["primary_metric"] == "l1" and registration["promoted"] is True
     shown = run([str(BIN / "dvc"), "metrics", "show", "--json"], project).stdout
-    assert "label_accuracy" in shown and "fid_mnist" in shown
+    assert "label_accuracy" in shown and "fid_mnist" in shown and "baseline_l1" in shown
 
 
 def test_second_repro_does_no_work(project):
@@ -125,19 +135,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def served_cgan(project):
+def serve(project: Path, model: str):
+    """`mlflow models serve` of condgen-<model>@champion; yields its URL, then stops it."""
     port = free_port()
     env = project_env(project)
     env["MLFLOW_TRACKING_URI"] = f"sqlite:///{project / 'mlflow.db'}"
-    log = open(project / "serve.log", "w")  # noqa: SIM115 (lives as long as the server)
+    log_path = project / f"serve-{model}.log"
+    log = open(log_path, "w")  # noqa: SIM115 (lives as long as the server)
     server = subprocess.Popen(
         [
             str(BIN / "mlflow"),
             "models",
             "serve",
             "-m",
-            "models:/condgen-cgan@champion",
+            f"models:/condgen-{model}@champion",
             "--env-manager",
             "local",
             "--host",
@@ -155,7 +166,7 @@ def served_cgan(project):
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            assert server.poll() is None, (project / "serve.log").read_text()[-3000:]
+            assert server.poll() is None, log_path.read_text()[-3000:]
             try:
                 if requests.get(f"{url}/ping", timeout=2).status_code == 200:
                     break
@@ -163,12 +174,22 @@ def served_cgan(project):
                 pass
             time.sleep(1)
         else:
-            pytest.fail("server did not become ready: " + (project / "serve.log").read_text())
+            pytest.fail("server did not become ready: " + log_path.read_text())
         yield url
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def served_cgan(project):
+    yield from serve(project, "cgan")
+
+
+@pytest.fixture(scope="module")
+def served_pix2pix(project):
+    yield from serve(project, "pix2pix")
 
 
 def invoke(url: str, payload) -> requests.Response:
@@ -245,3 +266,53 @@ def test_cli_generate_through_the_server(served_cgan, project, tmp_path):
     out = tmp_path / "served.png"
     condgen(f"generate --model cgan --label 5 -n 4 --seed 1 --url {served_cgan} -o {out}", project)
     assert out.stat().st_size > 0
+
+
+def test_served_pix2pix_translates_any_size_and_refuses_non_images(served_pix2pix, project):
+    import base64
+
+    from condgen.data import synthetic
+    from condgen.registry.requests import png_base64
+
+    label_map = synthetic.label_map(synthetic.sample_scene(3, 48))  # not the model's 32 px
+    good = {"dataframe_records": [{"image": png_base64(label_map)}]}
+    response = invoke(served_pix2pix, good)
+    assert response.status_code == 200, response.text
+    row = response.json()["predictions"][0]
+    assert (row["width"], row["height"]) == (48, 48)
+    assert decode_png_base64(row["image"]).shape == (48, 48, 3)
+    assert invoke(served_pix2pix, good).json()["predictions"][0]["image"] == row["image"]
+
+    not_png = base64.b64encode(b"GIF89a but not really an image").decode()
+    bad = [
+        ({"dataframe_records": [{"image": not_png}]}, "not an image file"),
+        ({"dataframe_records": [{"image": "%%%"}]}, "not valid base64"),
+        ({"dataframe_records": [{"seed": 1}]}, "image"),
+    ]
+    for payload, message in bad:
+        response = invoke(served_pix2pix, payload)
+        assert 400 <= response.status_code < 500, (payload, response.status_code, response.text)
+        assert message in response.text, (payload, response.text)
+    assert invoke(served_pix2pix, good).status_code == 200
+
+
+def test_cli_translate_from_the_registry(project, tmp_path):
+    from PIL import Image
+
+    from condgen.data import synthetic
+
+    source = tmp_path / "labels.png"
+    Image.fromarray(synthetic.label_map(synthetic.sample_scene(5, 40))).save(source)
+    out = tmp_path / "facade.png"
+    condgen(f"translate --model pix2pix {source} -o {out}", project)
+    with Image.open(out) as image:
+        assert image.size == (40, 40) and image.mode == "RGB"
+    (tmp_path / "notes.png").write_text("not an image")
+    failed = subprocess.run(
+        [str(BIN / "condgen"), "translate", "--model", "pix2pix", str(tmp_path / "notes.png")],
+        cwd=project,
+        env=project_env(project),
+        capture_output=True,
+        text=True,
+    )
+    assert failed.returncode == 2 and "notes.png" in failed.stderr

@@ -6,6 +6,7 @@ from condgen.registry.requests import (
     RequestError,
     decode_png_base64,
     noise_for_seeds,
+    parse_image_rows,
     parse_rows,
     png_base64,
 )
@@ -50,3 +51,60 @@ def test_noise_depends_only_on_the_seed():
 def test_png_round_trip():
     image = (np.arange(28 * 28) % 256).astype(np.uint8).reshape(28, 28)
     np.testing.assert_array_equal(decode_png_base64(png_base64(image)), image)
+
+
+def _png(array: np.ndarray, mode: str | None = None, fmt: str = "PNG") -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    image = Image.fromarray(array)
+    (image.convert(mode) if mode else image).save(buffer, format=fmt)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_image_rows_accept_any_readable_image():
+    rgb = np.random.default_rng(0).integers(0, 255, (20, 30, 3), dtype=np.uint8)
+    frame = pd.DataFrame(
+        {
+            "image": [_png(rgb), _png(rgb, "L"), _png(rgb, "RGBA"), _png(rgb, fmt="JPEG")],
+            "seed": [4.0, np.nan, 1.0, 2.0],
+        }
+    )
+    images, seeds, extra = parse_image_rows(frame)
+    assert [i.shape for i in images] == [(20, 30, 3)] * 4 and all(
+        i.dtype == np.uint8 for i in images
+    )
+    np.testing.assert_array_equal(images[0], rgb)
+    assert seeds.tolist() == [4, 0, 1, 2] and extra == {}
+    _, _, extra = parse_image_rows(
+        pd.DataFrame({"image": [_png(rgb)], "direction": ["a2b"]}), {"direction": ("a2b", "b2a")}
+    )
+    assert extra == {"direction": ["a2b"]}
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        ({"image": ["bm90IGFuIGltYWdl"]}, "row 0: image is not an image file Pillow can read"),
+        ({"image": ["%%%"]}, "row 0: image is not valid base64"),
+        ({"image": [3.0]}, "row 0: image must be base64 text"),
+        ({"seed": [1.0]}, "missing field 'image'"),
+        ({"image": [], "seed": []}, "no rows"),
+        ({"image": ["x"], "size": [3]}, "unknown field 'size'"),
+    ],
+)
+def test_bad_image_rows_say_what_is_wrong(frame, message):
+    with pytest.raises(RequestError, match=None) as err:
+        parse_image_rows(pd.DataFrame(frame))
+    assert message in str(err.value)
+
+
+def test_direction_must_be_one_of_the_choices():
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    with pytest.raises(RequestError, match="row 0: direction 'up' is not one of a2b, b2a"):
+        parse_image_rows(
+            pd.DataFrame({"image": [_png(rgb)], "direction": ["up"]}), {"direction": ("a2b", "b2a")}
+        )

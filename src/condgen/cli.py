@@ -1,4 +1,4 @@
-"""The user's command line: ``condgen generate``, ``condgen serve``, ``condgen models``."""
+"""The user's command line: ``condgen generate``, ``translate``, ``serve``, ``models``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from pathlib import Path
 
 from condgen.config import MNIST_MODELS
 from condgen.runtime import quiet_tensorflow
+
+IMAGE_MODELS = ("pix2pix",)
+SERVED_MODELS = (*MNIST_MODELS, *IMAGE_MODELS)
 
 
 class CliError(RuntimeError):
@@ -37,7 +40,7 @@ def _request_rows(model: str, label: int | None, n: int, seed: int | None) -> di
     return rows
 
 
-def _predict_local(model: str, alias: str, rows: dict):
+def _predict_local(model: str, alias: str, rows: dict, as_float: bool = True):
     import mlflow
     import pandas as pd
 
@@ -52,8 +55,10 @@ def _predict_local(model: str, alias: str, rows: dict):
             f"cannot load {uri} from {tracking.tracking_uri()}: {err.message.splitlines()[0]}. "
             "Run `dvc repro` first, or set MLFLOW_TRACKING_URI to the store that has it."
         ) from err
-    # The signature's columns are doubles (so that 3.7 can be refused rather than cut to 3).
-    frame = pd.DataFrame(rows).astype("float64")
+    frame = pd.DataFrame(rows)
+    if as_float:
+        # The signature's columns are doubles (so that 3.7 can be refused rather than cut to 3).
+        frame = frame.astype("float64")
     try:
         return pyfunc.predict(frame)
     except mlflow.exceptions.MlflowException as err:
@@ -107,6 +112,33 @@ def cmd_generate(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_translate(args: argparse.Namespace) -> None:
+    import base64
+
+    from condgen.registry.requests import RequestError, decode_image, decode_png_base64
+
+    source = Path(args.input)
+    if not source.is_file():
+        raise CliError(f"{source}: no such file")
+    text = base64.b64encode(source.read_bytes()).decode("ascii")
+    try:
+        decode_image(text, 0)
+    except RequestError as err:
+        raise CliError(f"{source}: not an image Pillow can read; give a PNG or JPEG") from err
+    rows = {"image": [text], "seed": [float(args.seed)]}
+    answer = (
+        _predict_http(args.url, rows)
+        if args.url
+        else _predict_local(args.model, args.alias, rows, as_float=False)
+    )
+    out = Path(args.output or source.with_name(f"{source.stem}-{args.model}.png"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    from PIL import Image
+
+    Image.fromarray(decode_png_base64(answer["image"][0])).save(out)
+    print(f"wrote {out} ({args.model} translation of {source})")
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     from condgen import tracking
 
@@ -141,7 +173,7 @@ def cmd_models(args: argparse.Namespace) -> None:
     mlflow.set_tracking_uri(tracking.tracking_uri())
     client = MlflowClient()
     table = []
-    for model in MNIST_MODELS:
+    for model in SERVED_MODELS:
         name = tracking.registered_name(model)
         try:
             champion = client.get_model_version_by_alias(name, "champion")
@@ -175,8 +207,17 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--scale", type=int, default=3, help="pixel scale of the grid")
     gen.set_defaults(func=cmd_generate)
 
+    tr = sub.add_parser("translate", help="translate an image with a registered image model")
+    tr.add_argument("input", help="image file (PNG, JPEG, ...; any size)")
+    tr.add_argument("--model", choices=IMAGE_MODELS, required=True)
+    tr.add_argument("-o", "--output", help="PNG file (default: <input>-<model>.png)")
+    tr.add_argument("--seed", type=int, default=0, help="seed of test-time dropout (default 0)")
+    tr.add_argument("--alias", default="champion", help="registry alias (default: champion)")
+    tr.add_argument("--url", help="ask a running server (condgen serve) instead of loading")
+    tr.set_defaults(func=cmd_translate)
+
     serve = sub.add_parser("serve", help="serve models:/condgen-<model>@champion over HTTP")
-    serve.add_argument("--model", choices=MNIST_MODELS, required=True)
+    serve.add_argument("--model", choices=SERVED_MODELS, required=True)
     serve.add_argument("--alias", default="champion")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)

@@ -110,6 +110,8 @@ class Pix2PixConfig(AdamSchedule, RunSwitches):
     epochs: int = field_(min=1)
     batch_size: int = field_(1, min=1)
     generator: Literal["unet", "encoder_decoder"] = "unet"
+    # Filters of the first layer of both networks, doubling per level up to 512 (paper: 64).
+    base_filters: int = field_(64, min=4)
     # PatchGAN receptive field: pixel (1x1), 16, 70 or 286 (the whole 256 px image).
     patch: Literal["pixel", 16, 70, 286] = 70
     l1_weight: float = field_(100.0, min=0.0)

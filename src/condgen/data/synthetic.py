@@ -148,8 +148,9 @@ class Scene:
         return [p for p in self.parts if p.kind == kind]
 
 
-def _jitter(rng: np.random.Generator, colours: tuple[RGB, ...], amount: float) -> RGB:
-    base = np.array(colours[rng.integers(len(colours))])
+def _styled(rng: np.random.Generator, colours: tuple[RGB, ...], key: int, amount: float) -> RGB:
+    """Colour ``key`` (modulo the choices), varied by up to ``amount`` per channel."""
+    base = np.array(colours[key % len(colours)])
     return tuple(float(v) for v in np.clip(base + rng.uniform(-amount, amount, 3), 0.0, 1.0))
 
 
@@ -276,14 +277,23 @@ def sample_scene(rng: np.random.Generator | int, size: int) -> Scene:
             y0 = gy0 + max(1, px((gh - h) * 0.4))
             parts["window"].append(Part("window", (x0, y0, x0 + w, y0 + h), g, b))
 
-    wall_material = str(rng.choice(["plaster", "brick", "stone"], p=[0.5, 0.3, 0.2]))
-    wall_rgb = _jitter(
-        rng, {"plaster": PLASTER, "brick": BRICK, "stone": STONE}[wall_material], 0.04
-    )
+    # A building's materials follow what its label map shows, as a street's styles follow its
+    # eras: shop streets are brick, buildings with a balcony band are stone, the rest is
+    # plaster, and sills pick the shade. A wall pixel's colour is then predictable from the
+    # parts around it, though not from the pixel itself (every wall has the same label).
+    if has_shop:
+        wall_material = "brick"
+    elif balconies == "continuous":
+        wall_material = "stone"
+    else:
+        wall_material = "plaster"
+    palette = {"plaster": PLASTER, "brick": BRICK, "stone": STONE}[wall_material]
+    style = int(has_sills) + 2 * int(has_shop)
+    wall_rgb = _styled(rng, palette, int(has_sills), 0.02)
     # Trim is usually lighter than the wall (painted or stone); sometimes a darker band.
-    trim_base = (0.9, 0.88, 0.83) if rng.random() < 0.7 else tuple(0.75 * v for v in wall_rgb)
-    trim_rgb = _jitter(rng, (trim_base,), 0.04)
-    hue = rng.uniform(0, 1)
+    trim_base = (0.9, 0.88, 0.83) if has_molding else tuple(0.75 * v for v in wall_rgb)
+    trim_rgb = _styled(rng, (trim_base,), 0, 0.02)
+    hue = 0.3 * style + 0.1 * int(has_molding)
     sign = np.clip(0.55 + 0.4 * np.cos(2 * np.pi * (hue + np.array([0, 1 / 3, 2 / 3]))), 0, 1)
     clipped = tuple(
         Part(p.kind, _clip_box(p.box, s), p.floor, p.bay)
@@ -299,12 +309,12 @@ def sample_scene(rng: np.random.Generator | int, size: int) -> Scene:
         wall_material=wall_material,  # type: ignore[arg-type]
         wall_rgb=wall_rgb,
         trim_rgb=trim_rgb,
-        frame_rgb=_jitter(rng, FRAMES, 0.03),
-        glass_rgb=_jitter(rng, ((0.16, 0.21, 0.26), (0.20, 0.24, 0.22)), 0.04),
-        door_rgb=_jitter(rng, DOORS, 0.04),
-        shutter_rgb=_jitter(rng, SHUTTERS, 0.04),
+        frame_rgb=_styled(rng, FRAMES, style, 0.02),
+        glass_rgb=_styled(rng, ((0.16, 0.21, 0.26), (0.20, 0.24, 0.22)), style, 0.02),
+        door_rgb=_styled(rng, DOORS, style, 0.02),
+        shutter_rgb=_styled(rng, SHUTTERS, style, 0.02),
         sign_rgb=tuple(float(v) for v in sign),
-        rail_rgb=(0.1, 0.1, 0.11) if rng.random() < 0.6 else trim_rgb,
+        rail_rgb=(0.1, 0.1, 0.11) if balconies == "continuous" else trim_rgb,
         texture_seed=int(rng.integers(2**31)),
     )
 

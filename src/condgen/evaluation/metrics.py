@@ -68,3 +68,21 @@ def label_accuracy(probs: np.ndarray, requested: np.ndarray) -> tuple[float, dic
         str(int(c)): float((predicted[requested == c] == c).mean()) for c in np.unique(requested)
     }
     return float((predicted == requested).mean()), per_label
+
+
+def image_similarity(predicted: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-image L1, PSNR (dB) and SSIM of float images in 0..1, shaped (N, H, W, C).
+
+    L1 is the mean absolute pixel difference on the 0..1 scale; PSNR and SSIM use a peak of 1
+    and TensorFlow's SSIM (11x11 Gaussian window, as in Wang et al. 2004).
+    """
+    import tensorflow as tf
+
+    predicted = np.asarray(predicted, np.float32)
+    target = np.asarray(target, np.float32)
+    if predicted.shape != target.shape:
+        raise ValueError(f"shapes differ: {predicted.shape} vs {target.shape}")
+    l1 = np.abs(predicted - target).mean(axis=(1, 2, 3))
+    psnr = tf.image.psnr(predicted, target, max_val=1.0).numpy()
+    ssim = tf.image.ssim(predicted, target, max_val=1.0).numpy()
+    return {"l1": l1, "psnr": psnr, "ssim": ssim}

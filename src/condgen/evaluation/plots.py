@@ -66,3 +66,27 @@ def loss_curves(
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def comparison_sheet(
+    columns: Sequence[np.ndarray], headers: Sequence[str], *, scale: int = 2, pad: int = 4
+) -> Image.Image:
+    """Rows of uint8 RGB images side by side (e.g. input | output | target), headed by name.
+
+    ``columns`` holds one (N, H, W, 3) array per column; row i shows image i of each.
+    """
+    columns = [np.asarray(c) for c in columns]
+    if len({c.shape for c in columns}) != 1:
+        raise ValueError(f"columns differ in shape: {[c.shape for c in columns]}")
+    n, h, w = columns[0].shape[:3]
+    cell_w, cell_h = w * scale + pad, h * scale + pad
+    top = 16
+    sheet = Image.new("RGB", (len(columns) * cell_w + pad, top + n * cell_h + pad), "white")
+    draw = ImageDraw.Draw(sheet)
+    for c, header in enumerate(headers):
+        draw.text((pad + c * cell_w + 2, 2), header, fill=(0, 0, 0))
+    for r in range(n):
+        for c, column in enumerate(columns):
+            tile = Image.fromarray(column[r]).resize((w * scale, h * scale), Image.NEAREST)
+            sheet.paste(tile, (pad + c * cell_w, top + pad + r * cell_h))
+    return sheet

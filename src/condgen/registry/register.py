@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -13,8 +15,21 @@ from condgen import tracking
 from condgen.models import MODELS
 
 CHAMPION = "champion"
-PYFUNC_FILES = {"mnist": Path(__file__).with_name("mnist_pyfunc.py")}
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Registration:
+    """How one model family is logged, served and judged for the champion alias."""
+
+    primary_metric: str
+    greater_is_better: bool
+    pyfunc_file: Path
+    signature: Callable[[], object]
+    input_example: Callable[[], pd.DataFrame]
+    # model_dir -> what the served wrapper needs to know besides the weights.
+    serving_meta: Callable[[Path], dict]
 
 
 def pip_requirements() -> list[str]:
@@ -40,6 +55,68 @@ def mnist_input_example(conditional: bool) -> pd.DataFrame:
     if conditional:
         return pd.DataFrame({"label": [3.0, 7.0], "seed": [0.0, 1.0]})
     return pd.DataFrame({"seed": [0.0, 1.0]})
+
+
+def _mnist_meta(model: str) -> Callable[[Path], dict]:
+    def meta(model_dir: Path) -> dict:
+        import keras
+
+        generator = keras.models.load_model(model_dir / "generator.keras")
+        noise_dim = int(generator.inputs[0].shape[-1])
+        return {"model": model, "conditional": MODELS[model].conditional, "noise_dim": noise_dim}
+
+    return meta
+
+
+def image_signature():
+    """A base64 PNG in, a base64 PNG out (plus an optional seed for test-time dropout)."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    inputs = [ColSpec("string", "image"), ColSpec("double", "seed", required=False)]
+    outputs = [ColSpec("string", "image"), ColSpec("long", "width"), ColSpec("long", "height")]
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+
+
+def image_input_example() -> pd.DataFrame:
+    from condgen.data import synthetic
+    from condgen.registry.requests import png_base64
+
+    scene = synthetic.sample_scene(0, 64)
+    return pd.DataFrame({"image": [png_base64(synthetic.label_map(scene))], "seed": [0.0]})
+
+
+def _pix2pix_meta(model_dir: Path) -> dict:
+    run = json.loads((model_dir / "run.json").read_text())
+    return {
+        "model": "pix2pix",
+        "image_size": int(run["image_size"]),
+        "train_mode_at_test": bool(run["train_mode_at_test"]),
+    }
+
+
+def registration(model: str) -> Registration:
+    """The registration recipe of ``model`` (an MNIST model or pix2pix)."""
+    if model in MODELS:
+        spec = MODELS[model]
+        return Registration(
+            spec.primary_metric,
+            spec.greater_is_better,
+            HERE / "mnist_pyfunc.py",
+            lambda: mnist_signature(spec.conditional),
+            lambda: mnist_input_example(spec.conditional),
+            _mnist_meta(model),
+        )
+    if model == "pix2pix":
+        return Registration(
+            "l1",
+            False,
+            HERE / "image_pyfunc.py",
+            image_signature,
+            image_input_example,
+            _pix2pix_meta,
+        )
+    raise ValueError(f"no registration recipe for model {model!r}")
 
 
 def training_run(model: str, model_dir: Path) -> str | None:
@@ -95,33 +172,29 @@ def register(
     current champion's; the decision and both values are recorded as version tags and returned
     (and written to ``out_path``).
     """
-    import keras
     import mlflow
     from mlflow import MlflowClient
 
-    spec = MODELS[model]
+    spec = registration(model)
     model_dir, report_dir = Path(model_dir), Path(report_dir)
     metrics = json.loads((report_dir / "metrics.json").read_text())
     score = float(metrics[spec.primary_metric])
     meta_path = Path(tempfile.mkdtemp(prefix="condgen-meta-")) / "serving_meta.json"
-    noise_dim = int(keras.models.load_model(model_dir / "generator.keras").inputs[0].shape[-1])
-    meta_path.write_text(
-        json.dumps({"model": model, "conditional": spec.conditional, "noise_dim": noise_dim})
-    )
+    meta_path.write_text(json.dumps(spec.serving_meta(model_dir)))
     with start_model_run(model, model_dir) as run:
         # The champion policy reads the metric from the version's run: make sure it is there
         # even when the training run was lost and this is a recovered run.
         mlflow.log_metric(spec.primary_metric, score)
         info = mlflow.pyfunc.log_model(
             name="generator",
-            python_model=str(PYFUNC_FILES["mnist"]),
+            python_model=str(spec.pyfunc_file),
             artifacts={
                 "generator": str(model_dir / "generator.keras"),
                 "meta": str(meta_path),
             },
             code_paths=[str(PACKAGE_DIR)],
-            signature=mnist_signature(spec.conditional),
-            input_example=mnist_input_example(spec.conditional),
+            signature=spec.signature(),
+            input_example=spec.input_example(),
             pip_requirements=pip_requirements(),
         )
         run_id = run.info.run_id

@@ -1,25 +1,37 @@
-"""DVC stage evaluate@<model>: metrics, grid and curves in reports/<model>/ and the MLflow run."""
+"""DVC stage evaluate@<model> / evaluate_pix2pix: metrics, grid and curves in reports/<model>/."""
 
 from condgen.config import MNIST_MODELS
 from condgen.stages import model_arg, run_stage
 
+MODELS = (*MNIST_MODELS, "pix2pix")
+
 
 def main() -> None:
-    from condgen.config import EvaluateConfig, load_section
-    from condgen.evaluation.evaluate import evaluate, flat_metrics
+    from condgen.config import EvaluateConfig, load_section, load_seed, load_train
+    from condgen.evaluation.evaluate import flat_metrics
     from condgen.registry.register import log_evaluation
 
-    model = model_arg(MNIST_MODELS)
-    config = load_section(EvaluateConfig, "evaluate")
-    result = evaluate(
-        model,
-        config,
-        f"models/{model}",
-        "data/mnist",
-        "models/evaluator/evaluator.keras",
-        f"reports/{model}",
-    )
-    log_evaluation(model, f"models/{model}", f"reports/{model}", flat_metrics(result))
+    model = model_arg(MODELS)
+    model_dir, report_dir = f"models/{model}", f"reports/{model}"
+    if model == "pix2pix":
+        from condgen.evaluation import pix2pix
+
+        result = pix2pix.evaluate(
+            load_train("pix2pix"), load_seed(), model_dir, "data/paired", report_dir
+        )
+    else:
+        from condgen.evaluation.evaluate import evaluate
+
+        config = load_section(EvaluateConfig, "evaluate")
+        result = evaluate(
+            model,
+            config,
+            model_dir,
+            "data/mnist",
+            "models/evaluator/evaluator.keras",
+            report_dir,
+        )
+    log_evaluation(model, model_dir, report_dir, flat_metrics(result))
     shown = {k: v for k, v in result.items() if not isinstance(v, dict)}
     print(f"evaluated {model}: {shown}")
 

@@ -1,4 +1,4 @@
-"""DVC stage register@<model>: pyfunc model in MLflow, registered, champion policy applied."""
+"""DVC stage register@<model> / register_pix2pix: log, register, apply the champion policy."""
 
 from condgen.config import MNIST_MODELS
 from condgen.stages import model_arg, run_stage
@@ -7,7 +7,7 @@ from condgen.stages import model_arg, run_stage
 def main() -> None:
     from condgen.registry.register import register
 
-    model = model_arg(MNIST_MODELS)
+    model = model_arg((*MNIST_MODELS, "pix2pix"))
     decision = register(
         model, f"models/{model}", f"reports/{model}", f"reports/{model}/registration.json"
     )

@@ -1,18 +1,25 @@
-"""DVC stage train@<model>: params train.<model>, seed -> models/<model>/."""
+"""DVC stage train@<model> / train_pix2pix: params train.<model>, seed -> models/<model>/."""
 
 from condgen.config import MNIST_MODELS
 from condgen.stages import model_arg, run_stage
 
+MODELS = (*MNIST_MODELS, "pix2pix")
+
 
 def main() -> None:
     from condgen.config import load_seed, load_train
-    from condgen.training.fit import train
 
-    model = model_arg(MNIST_MODELS)
+    model = model_arg(MODELS)
     config = load_train(model)
-    info = train(
-        model, config, load_seed(), "data/mnist", f"models/{model}", f"checkpoints/{model}"
-    )
+    out, ckpt = f"models/{model}", f"checkpoints/{model}"
+    if model == "pix2pix":
+        from condgen.training import pix2pix
+
+        info = pix2pix.train(config, load_seed(), "data/paired", out, ckpt)
+    else:
+        from condgen.training.fit import train
+
+        info = train(model, config, load_seed(), "data/mnist", out, ckpt)
     print(f"trained {model}: {info['steps']} steps, MLflow run {info['run_id']}")
 
 

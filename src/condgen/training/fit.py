@@ -241,6 +241,7 @@ def fit_resumable(
 
             mlflow.end_run()
     seconds = time.perf_counter() - start
-    history = pd.read_csv(ckpt / "history.csv")
+    # CSVLogger adds empty val_* columns when there is no validation data: drop them.
+    history = pd.read_csv(ckpt / "history.csv").dropna(axis=1, how="all")
     history["epoch"] = history["epoch"] + 1
     return history, run_id, seconds
