@@ -41,7 +41,25 @@ def _replica_share(loss):
     return loss / replicas
 
 
-class GAN(keras.Model):
+class AdversarialModel(keras.Model):
+    """A generator trained against a discriminator, each with its own optimizer.
+
+    Subclasses hold the algorithm in ``train_step``; the caller builds each optimizer on its
+    own network's variables (under a strategy Keras would otherwise build the generator's on
+    the discriminator's variables too); not here, as LossScaleOptimizer.build must run once.
+    """
+
+    def compile(self, g_optimizer, d_optimizer, **kwargs):
+        # Keras' own optimizer slot gets the generator's, so no unused default is created.
+        super().compile(optimizer=g_optimizer, **kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+
+class GAN(AdversarialModel):
     """Adversarial training of a generator against a discriminator.
 
     With ``conditional=True`` both networks also take the one-hot label (cGAN, Mirza &
@@ -81,18 +99,9 @@ class GAN(keras.Model):
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
 
-    def compile(self, g_optimizer, d_optimizer, **kwargs):
-        # Keras' own optimizer slot gets the generator's, so no unused default is created.
-        super().compile(optimizer=g_optimizer, **kwargs)
-        self.g_optimizer = g_optimizer
-        self.d_optimizer = d_optimizer
-
     @property
     def metrics(self):
         return [self.g_loss_tracker, self.d_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
-
-    def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
 
     @property
     def final_generator(self) -> keras.Model:

@@ -17,7 +17,7 @@ from keras import layers, ops
 
 from condgen.models import losses
 from condgen.models.conv_blocks import conv_block, downsample, upsample, weight_init
-from condgen.models.gan import _replica_share
+from condgen.models.gan import AdversarialModel, _replica_share
 
 IMAGE_SIZES = (32, 64, 128, 256)
 GENERATORS = ("unet", "encoder_decoder")
@@ -241,7 +241,7 @@ def translate(generator: keras.Model, images, training_mode: bool, seed: int | N
     return outputs
 
 
-class Pix2Pix(keras.Model):
+class Pix2Pix(AdversarialModel):
     """Conditional adversarial training of a generator G: A -> B against a PatchGAN D.
 
     Batches are ``(input_images, target_images)`` in [-1, 1]. Each step runs G once, D on the
@@ -274,15 +274,6 @@ class Pix2Pix(keras.Model):
         # The networks are functional models, built on construction.
         self.built = True
 
-    def compile(self, g_optimizer, d_optimizer, **kwargs):
-        # Keras' own optimizer slot gets the generator's, so no unused default is created.
-        super().compile(optimizer=g_optimizer, **kwargs)
-        self.g_optimizer = g_optimizer
-        self.d_optimizer = d_optimizer
-        # As with GAN, the caller builds each optimizer on its own network's variables (under
-        # a strategy Keras would otherwise build the generator's on D's variables too). Not
-        # here: LossScaleOptimizer.build is not idempotent.
-
     @property
     def metrics(self):
         return [
@@ -291,9 +282,6 @@ class Pix2Pix(keras.Model):
             self.g_loss_tracker,
             self.d_loss_tracker,
         ]
-
-    def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
 
     @property
     def final_generator(self) -> keras.Model:

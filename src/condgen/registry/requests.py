@@ -34,20 +34,25 @@ def _whole_number(value, column: str, row: int, lo: int, hi: int, allowed: str) 
     return int(number)
 
 
-def parse_rows(frame: pd.DataFrame, conditional: bool) -> tuple[np.ndarray | None, np.ndarray]:
-    """(labels or None, seeds) of a request; rows without a seed get a fresh random one."""
+def _checked_frame(frame, allowed: set[str]) -> pd.DataFrame:
+    """The request as a DataFrame with 1..MAX_ROWS rows and only ``allowed`` columns."""
     if not isinstance(frame, pd.DataFrame):
         frame = pd.DataFrame(frame)
     if len(frame) == 0:
         raise RequestError("the request has no rows; send at least one")
     if len(frame) > MAX_ROWS:
         raise RequestError(f"the request has {len(frame)} rows; send at most {MAX_ROWS}")
-    allowed_columns = {"label", "seed"} if conditional else {"seed"}
-    unknown = sorted(set(map(str, frame.columns)) - allowed_columns)
+    unknown = sorted(set(map(str, frame.columns)) - allowed)
     if unknown:
         raise RequestError(
-            f"unknown field {unknown[0]!r}; this model takes {', '.join(sorted(allowed_columns))}"
+            f"unknown field {unknown[0]!r}; this model takes {', '.join(sorted(allowed))}"
         )
+    return frame
+
+
+def parse_rows(frame: pd.DataFrame, conditional: bool) -> tuple[np.ndarray | None, np.ndarray]:
+    """(labels or None, seeds) of a request; rows without a seed get a fresh random one."""
+    frame = _checked_frame(frame, {"label", "seed"} if conditional else {"seed"})
     labels = None
     if conditional:
         if "label" not in frame.columns:
@@ -140,18 +145,7 @@ def parse_image_rows(
     A missing seed becomes 0, so that the same image gives the same answer.
     """
     extra = extra or {}
-    if not isinstance(frame, pd.DataFrame):
-        frame = pd.DataFrame(frame)
-    if len(frame) == 0:
-        raise RequestError("the request has no rows; send at least one")
-    if len(frame) > MAX_ROWS:
-        raise RequestError(f"the request has {len(frame)} rows; send at most {MAX_ROWS}")
-    allowed = {"image", "seed", *extra}
-    unknown = sorted(set(map(str, frame.columns)) - allowed)
-    if unknown:
-        raise RequestError(
-            f"unknown field {unknown[0]!r}; this model takes {', '.join(sorted(allowed))}"
-        )
+    frame = _checked_frame(frame, {"image", "seed", *extra})
     for column in ("image", *extra):
         if column not in frame.columns:
             raise RequestError(f"missing field {column!r}")
