@@ -529,10 +529,12 @@ def _day(
 ) -> np.ndarray:
     s, roof = scene.size, scene.roofline
     y, x = np.mgrid[0:s, 0:s].astype(np.float32)
-    overcast = rng.random() < 0.25
-    side = 1.0 if rng.random() < 0.5 else -1.0  # +1: sun from the left
-    slope = rng.uniform(0.02, 0.08) if overcast else rng.uniform(0.08, 0.25)
-    exposure = rng.uniform(0.9, 1.1)
+    # The street faces one way: the sun always comes from the left, and the weather and the
+    # camera's exposure vary only a little, so a photo is mostly determined by its scene.
+    overcast = rng.random() < 0.15
+    side = 1.0  # +1: sun from the left
+    slope = rng.uniform(0.02, 0.05) if overcast else rng.uniform(0.08, 0.14)
+    exposure = rng.uniform(0.97, 1.03)
     tint = np.array([0.96, 0.98, 1.0] if overcast else [1.0, 0.98, 0.93], np.float32)
     below_roof = np.clip((y - roof) / max(s - roof, 1), 0, 1)
     light = exposure * (1 + side * slope * (0.5 - x / s)) * (1 - 0.15 * below_roof**2)
