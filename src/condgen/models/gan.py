@@ -58,6 +58,13 @@ class AdversarialModel(keras.Model):
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
 
+    def _apply_gradients(self, g_tape, g_scaled_loss, d_tape, d_scaled_loss) -> None:
+        """One optimizer step for each network, from its own tape and (scaled) loss."""
+        g_vars = self.generator.trainable_variables
+        d_vars = self.discriminator.trainable_variables
+        self.g_optimizer.apply(g_tape.gradient(g_scaled_loss, g_vars), g_vars)
+        self.d_optimizer.apply(d_tape.gradient(d_scaled_loss, d_vars), d_vars)
+
 
 class GAN(AdversarialModel):
     """Adversarial training of a generator against a discriminator.
@@ -132,10 +139,7 @@ class GAN(AdversarialModel):
             d_loss = losses.discriminator_loss(real_logits, fake_logits)
             g_scaled = self.g_optimizer.scale_loss(_replica_share(g_loss))
             d_scaled = self.d_optimizer.scale_loss(_replica_share(d_loss))
-        g_vars = self.generator.trainable_variables
-        d_vars = self.discriminator.trainable_variables
-        self.g_optimizer.apply(g_tape.gradient(g_scaled, g_vars), g_vars)
-        self.d_optimizer.apply(d_tape.gradient(d_scaled, d_vars), d_vars)
+        self._apply_gradients(g_tape, g_scaled, d_tape, d_scaled)
         if self.ema_generator is not None:
             self._update_ema()
 

@@ -330,10 +330,7 @@ class Pix2Pix(AdversarialModel):
             _, _, g_loss, d_loss = step_losses
             g_scaled = self.g_optimizer.scale_loss(_replica_share(g_loss))
             d_scaled = self.d_optimizer.scale_loss(_replica_share(d_loss))
-        g_vars = self.generator.trainable_variables
-        d_vars = self.discriminator.trainable_variables
-        self.g_optimizer.apply(g_tape.gradient(g_scaled, g_vars), g_vars)
-        self.d_optimizer.apply(d_tape.gradient(d_scaled, d_vars), d_vars)
+        self._apply_gradients(g_tape, g_scaled, d_tape, d_scaled)
         return self._update_trackers(*step_losses)
 
     def test_step(self, data):
