@@ -278,18 +278,13 @@ def sample_scene(rng: np.random.Generator | int, size: int) -> Scene:
             parts["window"].append(Part("window", (x0, y0, x0 + w, y0 + h), g, b))
 
     # A building's materials follow what its label map shows, as a street's styles follow its
-    # eras: shop streets are brick, buildings with a balcony band are stone, the rest is
-    # plaster, and sills pick the shade. A wall pixel's colour is then predictable from the
-    # parts around it, though not from the pixel itself (every wall has the same label).
-    if has_shop:
-        wall_material = "brick"
-    elif balconies == "continuous":
-        wall_material = "stone"
-    else:
-        wall_material = "plaster"
+    # eras: buildings with shop fronts are brick, the others plaster. A wall pixel's colour is
+    # then predictable from the whole label map (a shop front may be far below it), though not
+    # from the pixel itself (every wall has the same label).
+    wall_material = "brick" if has_shop else "plaster"
     palette = {"plaster": PLASTER, "brick": BRICK, "stone": STONE}[wall_material]
     style = int(has_sills) + 2 * int(has_shop)
-    wall_rgb = _styled(rng, palette, int(has_sills), 0.02)
+    wall_rgb = _styled(rng, palette, 0, 0.02)
     # Trim is usually lighter than the wall (painted or stone); sometimes a darker band.
     trim_base = (0.9, 0.88, 0.83) if has_molding else tuple(0.75 * v for v in wall_rgb)
     trim_rgb = _styled(rng, (trim_base,), 0, 0.02)
