@@ -14,6 +14,7 @@ def translate_images(
     ``seeds`` fix the randomness of test-time dropout per image (one image per call, as in
     the paper's batch size 1, so an answer never depends on what else was in the request).
     """
+    from condgen.data.mnist import to_uint8
     from condgen.models.pix2pix import translate
 
     outputs = []
@@ -22,6 +23,6 @@ def translate_images(
         small = np.asarray(Image.fromarray(image).resize((size, size), Image.LANCZOS))
         inputs = small[None].astype(np.float32) / 127.5 - 1.0
         result = translate(generator, inputs, training_mode, seed=int(seed))
-        pixels = np.rint(np.clip((np.asarray(result[0]) + 1.0) * 127.5, 0, 255)).astype(np.uint8)
+        pixels = to_uint8(result)[0]
         outputs.append(np.asarray(Image.fromarray(pixels).resize((width, height), Image.LANCZOS)))
     return outputs
