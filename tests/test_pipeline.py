@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
 import yaml
@@ -26,7 +27,7 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 MNIST = ("gan", "cgan", "dcgan")
-MODELS = (*MNIST, "pix2pix")
+MODELS = (*MNIST, "pix2pix", "cyclegan")
 
 
 def tiny_params() -> dict:
@@ -40,6 +41,10 @@ def tiny_params() -> dict:
     params["evaluate"]["num_samples"] = 100
     params["data"]["paired"].update(image_size=32, num_train=8, num_test=4)
     params["train"]["pix2pix"].update(epochs=2, batch_size=2, steps_per_execution=1)
+    params["data"]["unpaired"].update(image_size=32, num_train=6, num_test=3)
+    params["train"]["cyclegan"].update(
+        epochs=2, base_filters=4, residual_blocks=1, steps_per_execution=2
+    )
     return params
 
 
@@ -102,6 +107,14 @@ def test_repro_produces_every_output(project):
     assert (project / "reports/pix2pix/grid.png").stat().st_size > 0
     registration = json.loads((project / "reports/pix2pix/registration.json").read_text())
     assert registration["primary_metric"] == "l1" and registration["promoted"] is True
+    cyclegan = json.loads((project / "reports/cyclegan/metrics.json").read_text())
+    for key in ("a2b_l1", "a2b_input_l1", "b2a_ssim", "cycle_a_l1", "cycle_b_l1"):
+        assert key in cyclegan
+    assert cyclegan["num_test_a"] == 3 and cyclegan["paired_test"] is True
+    for name in ("grid_a2b.png", "grid_b2a.png", "losses.png"):
+        assert (project / "reports/cyclegan" / name).stat().st_size > 0
+    registration = json.loads((project / "reports/cyclegan/registration.json").read_text())
+    assert registration["primary_metric"] == "a2b_l1" and registration["promoted"] is True
     shown = run([str(BIN / "dvc"), "metrics", "show", "--json"], project).stdout
     assert "label_accuracy" in shown and "fid_mnist" in shown and "baseline_l1" in shown
 
@@ -190,6 +203,11 @@ def served_cgan(project):
 @pytest.fixture(scope="module")
 def served_pix2pix(project):
     yield from serve(project, "pix2pix")
+
+
+@pytest.fixture(scope="module")
+def served_cyclegan(project):
+    yield from serve(project, "cyclegan")
 
 
 def invoke(url: str, payload) -> requests.Response:
@@ -316,3 +334,63 @@ def test_cli_translate_from_the_registry(project, tmp_path):
         text=True,
     )
     assert failed.returncode == 2 and "notes.png" in failed.stderr
+
+
+def test_served_cyclegan_translates_both_ways_and_refuses_bad_requests(served_cyclegan, project):
+    from condgen.data import synthetic
+    from condgen.registry.requests import png_base64
+
+    day, night = synthetic.generate_day_night(1, 40, 7)  # not the model's 32 px
+    rows = [
+        {"image": png_base64(day[0]), "direction": "a2b"},
+        {"image": png_base64(night[0]), "direction": "b2a"},
+        {"image": png_base64(day[0]), "direction": "b2a"},
+    ]
+    response = invoke(served_cyclegan, {"dataframe_records": rows})
+    assert response.status_code == 200, response.text
+    answers = response.json()["predictions"]
+    images = [decode_png_base64(a["image"]) for a in answers]
+    assert all(image.shape == (40, 40, 3) for image in images)
+    assert not np.array_equal(images[0], images[2])  # the direction picks the generator
+    again = invoke(served_cyclegan, {"dataframe_records": rows[:1]}).json()["predictions"]
+    assert again[0]["image"] == answers[0]["image"]  # no randomness, no batch effect
+
+    bad = [
+        ({"dataframe_records": [{"image": png_base64(day[0])}]}, "direction"),
+        (
+            {"dataframe_records": [{"image": png_base64(day[0]), "direction": "sideways"}]},
+            "'sideways' is not one of a2b, b2a",
+        ),
+        (
+            {"dataframe_records": [{"image": png_base64(day[0]), "direction": "a2b", "seed": 1}]},
+            "unknown field 'seed'",
+        ),
+        ({"dataframe_records": [{"image": "%%%", "direction": "a2b"}]}, "not valid base64"),
+    ]
+    for payload, message in bad:
+        response = invoke(served_cyclegan, payload)
+        assert 400 <= response.status_code < 500, (payload, response.status_code, response.text)
+        assert message in response.text, (payload, response.text)
+    assert invoke(served_cyclegan, {"dataframe_records": rows[:1]}).status_code == 200
+
+
+def test_cli_translate_cyclegan_needs_a_direction(project, tmp_path):
+    from PIL import Image
+
+    from condgen.data import synthetic
+
+    day, _ = synthetic.generate_day_night(1, 36, 9)
+    source = tmp_path / "day.png"
+    Image.fromarray(day[0]).save(source)
+    out = tmp_path / "night.png"
+    condgen(f"translate --model cyclegan --direction a2b {source} -o {out}", project)
+    with Image.open(out) as image:
+        assert image.size == (36, 36) and image.mode == "RGB"
+    failed = subprocess.run(
+        [str(BIN / "condgen"), "translate", "--model", "cyclegan", str(source)],
+        cwd=project,
+        env=project_env(project),
+        capture_output=True,
+        text=True,
+    )
+    assert failed.returncode == 2 and "--direction a2b or b2a" in failed.stderr

@@ -12,7 +12,9 @@ from pathlib import Path
 from condgen.config import MNIST_MODELS
 from condgen.runtime import quiet_tensorflow
 
-IMAGE_MODELS = ("pix2pix",)
+IMAGE_MODELS = ("pix2pix", "cyclegan")
+# Models with two generators: a request names the direction.
+TWO_WAY_MODELS = ("cyclegan",)
 SERVED_MODELS = (*MNIST_MODELS, *IMAGE_MODELS)
 
 
@@ -125,7 +127,14 @@ def cmd_translate(args: argparse.Namespace) -> None:
         decode_image(text, 0)
     except RequestError as err:
         raise CliError(f"{source}: not an image Pillow can read; give a PNG or JPEG") from err
-    rows = {"image": [text], "seed": [float(args.seed)]}
+    if args.model in TWO_WAY_MODELS:
+        if args.direction is None:
+            raise CliError(f"{args.model} translates both ways: add --direction a2b or b2a")
+        rows = {"image": [text], "direction": [args.direction]}
+    else:
+        if args.direction is not None:
+            raise CliError(f"{args.model} translates one way only: leave out --direction")
+        rows = {"image": [text], "seed": [float(args.seed)]}
     answer = (
         _predict_http(args.url, rows)
         if args.url
@@ -136,7 +145,8 @@ def cmd_translate(args: argparse.Namespace) -> None:
     from PIL import Image
 
     Image.fromarray(decode_png_base64(answer["image"][0])).save(out)
-    print(f"wrote {out} ({args.model} translation of {source})")
+    how = f"{args.model} {args.direction}" if args.direction else args.model
+    print(f"wrote {out} ({how} translation of {source})")
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -211,7 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("input", help="image file (PNG, JPEG, ...; any size)")
     tr.add_argument("--model", choices=IMAGE_MODELS, required=True)
     tr.add_argument("-o", "--output", help="PNG file (default: <input>-<model>.png)")
-    tr.add_argument("--seed", type=int, default=0, help="seed of test-time dropout (default 0)")
+    tr.add_argument(
+        "--direction",
+        choices=("a2b", "b2a"),
+        help="cyclegan: a2b (domain A to B, e.g. day to night) or b2a",
+    )
+    tr.add_argument("--seed", type=int, default=0, help="pix2pix: test-time dropout seed")
     tr.add_argument("--alias", default="champion", help="registry alias (default: champion)")
     tr.add_argument("--url", help="ask a running server (condgen serve) instead of loading")
     tr.set_defaults(func=cmd_translate)

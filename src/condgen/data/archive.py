@@ -6,6 +6,9 @@ folder or in-archive link (device files, FIFOs) is refused with an error naming 
 written into a temporary folder beside the target, which is renamed into place only when the
 whole archive has been read without error; a refused, corrupt or truncated archive therefore
 leaves nothing behind, and an existing target is only replaced by a complete extraction.
+
+:func:`fetch` is the download-and-extract step shared by the image datasets: it keeps the archive
+and its extraction side by side in a raw-data folder and re-extracts only a changed archive.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import sys
 import tarfile
 import tempfile
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlparse
 
+from condgen.data.download import download
 from condgen.data.mnist import DataError
 
 
@@ -169,3 +175,41 @@ def extract(archive_path: str | Path, target_dir: str | Path) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def fetch(
+    url: str,
+    raw_dir: str | Path,
+    name: str,
+    sha256: str | None = None,
+    *,
+    default_filename: str = "",
+    timeout: float = 60.0,
+    offline_hint: str = "",
+) -> Path:
+    """Download ``url`` into ``raw_dir`` and extract it to ``raw_dir/<name>``; return that folder.
+
+    With ``sha256`` the archive is re-used while it matches and downloaded again otherwise;
+    without one an existing archive is re-used as it is (the first download prints the hash to
+    pin). A stamp file records which archive the extraction came from, so a re-downloaded
+    archive is extracted again. ``default_filename`` names the archive when the URL's path has
+    no file name.
+    """
+    raw = Path(raw_dir)
+    filename = Path(urlparse(url).path).name or default_filename or f"{name}.tar.gz"
+    archive_kind(filename)  # fail before downloading something we cannot open
+    path = raw / filename
+    if sha256 or not path.is_file():
+        path = download(url, path, sha256, timeout=timeout, offline_hint=offline_hint)
+    else:
+        # Downloads are atomic, so an existing file is complete; without a pin there is nothing
+        # to re-check it against, and fetching gigabytes again on every run helps no one.
+        print(f"using {path} (no sha256 pinned; delete it to download again)", file=sys.stderr)
+    extracted = raw / name
+    info = path.stat()
+    stamp = f"{filename} {info.st_size} {info.st_mtime_ns}\n"
+    stamp_file = raw / f".{name}.extracted"
+    if not (extracted.is_dir() and stamp_file.is_file() and stamp_file.read_text() == stamp):
+        extract(path, extracted)
+        stamp_file.write_text(stamp)
+    return extracted

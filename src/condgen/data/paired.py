@@ -20,18 +20,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from condgen.config import PairedDataConfig
 from condgen.data import archive, synthetic
-from condgen.data.download import download
 from condgen.data.mnist import DataError
 
 if TYPE_CHECKING:
@@ -284,25 +281,15 @@ def fetch_remote(config: PairedDataConfig, raw_dir: str | Path) -> Path:
     sha256 = config.sha256 or (entry.sha256 if not config.url else None)
     if sha256 and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
         raise PairedDataError(f"data.paired.sha256: {sha256!r} is not 64 hexadecimal digits")
-    raw = Path(raw_dir)
-    filename = Path(urlparse(url).path).name or f"{config.name}.tar.gz"
-    archive.archive_kind(filename)  # fail before downloading something we cannot open
-    path = raw / filename
-    if sha256 or not path.is_file():
-        path = download(
-            url, path, sha256, timeout=config.timeout_seconds, offline_hint=OFFLINE_HINT
-        )
-    else:
-        # Downloads are atomic, so an existing file is complete; without a pin there is nothing
-        # to re-check it against, and fetching gigabytes again on every run helps no one.
-        print(f"using {path} (no sha256 pinned; delete it to download again)", file=sys.stderr)
-    extracted = raw / config.name
-    info = path.stat()
-    stamp = f"{filename} {info.st_size} {info.st_mtime_ns}\n"
-    stamp_file = raw / f".{config.name}.extracted"
-    if not (extracted.is_dir() and stamp_file.is_file() and stamp_file.read_text() == stamp):
-        archive.extract(path, extracted)
-        stamp_file.write_text(stamp)
+    extracted = archive.fetch(
+        url,
+        raw_dir,
+        config.name,
+        sha256,
+        default_filename=f"{config.name}.tar.gz",
+        timeout=config.timeout_seconds,
+        offline_hint=OFFLINE_HINT,
+    )
     return _dataset_root(extracted, config.name)
 
 

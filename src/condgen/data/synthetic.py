@@ -7,6 +7,7 @@ palette in the style of the CMP Facade Database label maps used by pix2pix; :fun
 the "photo" of the same scene with textures, lighting, cast shadows and sensor noise, by day or by
 night. The paired dataset (label map -> day photo) and the unpaired day/night dataset both draw the
 same scenes, so ground truth exists for either translation.
+:func:`generate_day_night` renders each scene by day and by night, for unpaired day <-> night.
 
 The photo is deliberately not a per-pixel function of the label colour: the wall material and
 colour are chosen per scene, the light comes from one side with a gradient across the facade,
@@ -649,3 +650,41 @@ def generate_pairs(
     for i in range(count):
         labels[i], photos[i] = facade_pair(np.random.default_rng([seed, stream, i]), size)
     return labels, photos
+
+
+# Each lighting renders from its own generator, so a scene's day photo is the same whether or not
+# its night photo is drawn too.
+_LIGHTING_KEYS = {"day": 1, "night": 2}
+
+
+def scene_at(seed: int, stream: int, index: int, size: int) -> Scene:
+    """Scene ``index`` of ``(seed, stream)``: the building drawn for that sample everywhere."""
+    return sample_scene(np.random.default_rng([seed, stream, index]), size)
+
+
+def render_scenes(count: int, size: int, seed: int, stream: int, lighting: Lighting) -> np.ndarray:
+    """Photos by ``lighting`` of scenes ``0..count-1`` of ``(seed, stream)``: uint8 N x S x S x 3.
+
+    Sample ``i`` does not depend on ``count`` or on which other lightings are rendered.
+    """
+    if lighting not in _LIGHTING_KEYS:
+        raise ValueError(f"lighting must be 'day' or 'night', got {lighting!r}")
+    photos = np.empty((count, size, size, 3), np.uint8)
+    for i in range(count):
+        rng = np.random.default_rng([seed, stream, i, _LIGHTING_KEYS[lighting]])
+        photos[i] = render(scene_at(seed, stream, i, size), rng, lighting)
+    return photos
+
+
+def generate_day_night(
+    count: int, size: int, seed: int, stream: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(day, night) photos of the same ``count`` scenes: ``day[i]`` and ``night[i]`` match.
+
+    For unpaired training take the day photos of one stream and the night photos of another, so
+    that no building appears in both domains.
+    """
+    return (
+        render_scenes(count, size, seed, stream, "day"),
+        render_scenes(count, size, seed, stream, "night"),
+    )

@@ -108,6 +108,6 @@ def flat_metrics(result: dict) -> dict[str, float]:
         if isinstance(value, dict):
             stem = key.removesuffix("_per_label")
             flat.update({f"{stem}_{k}": float(v) for k, v in value.items()})
-        else:
+        elif not isinstance(value, str):  # notes stay in metrics.json only
             flat[key] = float(value)
     return flat

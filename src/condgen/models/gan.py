@@ -58,10 +58,20 @@ class AdversarialModel(keras.Model):
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
 
+    @property
+    def generator_variables(self) -> list:
+        """What the generator optimizer trains (CycleGAN: both generators)."""
+        return self.generator.trainable_variables
+
+    @property
+    def discriminator_variables(self) -> list:
+        """What the discriminator optimizer trains (CycleGAN: both discriminators)."""
+        return self.discriminator.trainable_variables
+
     def _apply_gradients(self, g_tape, g_scaled_loss, d_tape, d_scaled_loss) -> None:
-        """One optimizer step for each network, from its own tape and (scaled) loss."""
-        g_vars = self.generator.trainable_variables
-        d_vars = self.discriminator.trainable_variables
+        """One optimizer step for each side, from its own tape and (scaled) loss."""
+        g_vars = self.generator_variables
+        d_vars = self.discriminator_variables
         self.g_optimizer.apply(g_tape.gradient(g_scaled_loss, g_vars), g_vars)
         self.d_optimizer.apply(d_tape.gradient(d_scaled_loss, d_vars), d_vars)
 

@@ -46,3 +46,18 @@ def pix2pix_discriminator_loss(real_logits, fake_logits):
     """D's BCE on real and fake pairs, halved: the paper divides D's objective by 2 "to slow
     down the rate at which D learns relative to G" (Isola et al. 2017, sec. 3.3)."""
     return 0.5 * discriminator_loss(real_logits, fake_logits)
+
+
+def lsgan_discriminator_loss(real_logits, fake_logits):
+    """Least-squares GAN (Mao et al. 2017) for D: (D(x) - 1)^2 + D(G(z))^2, as CycleGAN uses.
+
+    The squared error keeps pulling generated samples that D already rejects by a wide margin,
+    where the log loss saturates; the paper found it more stable."""
+    real = ops.cast(real_logits, "float32")
+    fake = ops.cast(fake_logits, "float32")
+    return ops.mean(ops.square(real - 1.0)) + ops.mean(ops.square(fake))
+
+
+def lsgan_generator_loss(fake_logits):
+    """Least-squares GAN for G: (D(G(z)) - 1)^2."""
+    return ops.mean(ops.square(ops.cast(fake_logits, "float32") - 1.0))

@@ -61,6 +61,8 @@ def build_pix2pix_generator(
     in_channels: int = 3,
     out_channels: int = 3,
     base_filters: int = 64,
+    norm: str = "batch",
+    dropout: float = 0.5,
 ) -> keras.Model:
     """The paper's generator, ``unet`` (with skips) or ``encoder_decoder`` (without).
 
@@ -69,7 +71,9 @@ def build_pix2pix_generator(
     C128-C64 at 256 px): 4x4 transposed convs, stride 2, BatchNorm, dropout 0.5 in the first
     three, ReLU; in the U-Net each ``skip_i`` concatenates the encoder block of the same
     resolution. A last transposed conv + tanh gives the image in [-1, 1]. ``base_filters``
-    (junyanz's ``--ngf``) scales every block; the filters are capped at 8x it.
+    (junyanz's ``--ngf``) scales every block; the filters are capped at 8x it. ``norm`` and
+    ``dropout`` change every normalised block and the first three decoder blocks (CycleGAN's
+    U-Net: ``instance`` and 0).
 
     Deviation from the paper, as in the authors' code: the innermost (1x1) encoder block has
     no BatchNorm. At batch size 1 (the paper's) a batch norm over a single value per channel
@@ -88,14 +92,14 @@ def build_pix2pix_generator(
     x = input_image
     encoded = []
     for i, f in enumerate(filters):
-        norm = "none" if i in (0, depth - 1) else "batch"
-        x = downsample(f, norm=norm, activation="leaky_relu", name=f"down_{i + 1}")(x)
+        block_norm = "none" if i in (0, depth - 1) else norm
+        x = downsample(f, norm=block_norm, activation="leaky_relu", name=f"down_{i + 1}")(x)
         encoded.append(x)
 
     # Walk back up, joining the encoder output of the same resolution (U-Net only).
     for j, (f, skip) in enumerate(zip(reversed(filters[:-1]), reversed(encoded[:-1]))):
-        dropout = 0.5 if j < DECODER_DROPOUT_BLOCKS else 0.0
-        x = upsample(f, norm="batch", activation="relu", dropout=dropout, name=f"up_{j + 1}")(x)
+        rate = dropout if j < DECODER_DROPOUT_BLOCKS else 0.0
+        x = upsample(f, norm=norm, activation="relu", dropout=rate, name=f"up_{j + 1}")(x)
         if kind == "unet":
             x = layers.Concatenate(name=f"skip_{j + 1}")([x, skip])
 
@@ -112,6 +116,40 @@ def build_pix2pix_generator(
     return keras.Model(input_image, output_image, name=f"{kind}_generator")
 
 
+def patchgan_logits(
+    x, patch: str | int = "70", base_filters: int = 64, norm: str = "batch"
+) -> keras.KerasTensor:
+    """The PatchGAN layers on ``x``: one real/fake logit per patch (float32).
+
+    ``patch`` names the receptive field (Pix2Pix's table 3 ablation): ``pixel`` (PixelGAN,
+    1x1 convs 64-128-1), ``16``, ``70`` (default) or ``286`` (ImageGAN at 256 px), i.e.
+    junyanz's n_layers 1, 3, 5: C64 (no norm), then n_layers - 1 stride-2 convs doubling the
+    filters (capped at 8x ``base_filters``), then one stride-1 conv, then a stride-1 conv to 1
+    channel; all 4x4, LeakyReLU 0.2, ``norm`` (Pix2Pix: batch, CycleGAN: instance).
+
+    Padding is ``same`` instead of the reference's 1 pixel: the receptive field is the same,
+    the patch map is size / 2**n_layers (32x32 at 256 px for the 70x70 PatchGAN, where the
+    reference gives 30x30), and it stays at least 1x1 at every size down to 32 px, where the
+    reference padding leaves the 286 ImageGAN with nothing below 128 px.
+    """
+    patch = _check_patch(patch)
+    if patch == "pixel":
+        x = conv_block(base_filters, 1, 1, norm="none", name="conv_1")(x)
+        x = conv_block(base_filters * 2, 1, 1, norm=norm, name="conv_2")(x)
+        kernel = 1
+    else:
+        n_layers = _N_LAYERS[patch]
+        x = conv_block(base_filters, 4, 2, norm="none", name="conv_1")(x)
+        for n in range(1, n_layers):
+            filters = min(base_filters * 2**n, 8 * base_filters)
+            x = conv_block(filters, 4, 2, norm=norm, name=f"conv_{n + 1}")(x)
+        filters = min(base_filters * 2**n_layers, 8 * base_filters)
+        x = conv_block(filters, 4, 1, norm=norm, name=f"conv_{n_layers + 1}")(x)
+        kernel = 4
+    x = conv_block(1, kernel, 1, norm="none", activation="none", name="to_logits")(x)
+    return layers.Activation("linear", dtype="float32", name="patch_logits")(x)
+
+
 def build_patchgan_discriminator(
     image_size: int = 256,
     patch: str | int = "70",
@@ -121,17 +159,7 @@ def build_patchgan_discriminator(
 ) -> keras.Model:
     """Conditional PatchGAN: [input_image, target_image] -> one real/fake logit per patch.
 
-    ``patch`` names the receptive field (the paper's table 3 ablation): ``pixel`` (PixelGAN,
-    1x1 convs 64-128-1), ``16``, ``70`` (default) or ``286`` (ImageGAN at 256 px), i.e.
-    junyanz's n_layers 1, 3, 5: C64 (no norm), then n_layers - 1 stride-2 convs doubling the
-    filters (capped at 512), then one stride-1 conv, then a stride-1 conv to 1 channel; all
-    4x4, LeakyReLU 0.2, BatchNorm. ``base_filters`` is junyanz's ``--ndf`` (cap 8x it).
-
-    Padding is ``same`` instead of the reference's 1 pixel: the receptive field is the same,
-    the patch map is size / 2**n_layers (32x32 at 256 px for the 70x70 PatchGAN, where the
-    reference gives 30x30), and it stays at least 1x1 at every size down to 32 px, where the
-    reference padding leaves the 286 ImageGAN with nothing below 128 px.
-
+    The layers of :func:`patchgan_logits` with BatchNorm on the input and the image beside it.
     The 70x70 PatchGAN has 2,768,705 trainable parameters (as junyanz's ``basic`` D) at any
     image size.
     """
@@ -141,22 +169,7 @@ def build_patchgan_discriminator(
     target_image = keras.Input((size, size, out_channels), name="target_image")
     # Conditioning: D judges the pair, so G cannot ignore its input (paper sec. 2.1).
     x = layers.Concatenate(name="image_pair")([input_image, target_image])
-
-    if patch == "pixel":
-        x = conv_block(base_filters, 1, 1, norm="none", name="conv_1")(x)
-        x = conv_block(base_filters * 2, 1, 1, norm="batch", name="conv_2")(x)
-        kernel = 1
-    else:
-        n_layers = _N_LAYERS[patch]
-        x = conv_block(base_filters, 4, 2, norm="none", name="conv_1")(x)
-        for n in range(1, n_layers):
-            filters = min(base_filters * 2**n, 8 * base_filters)
-            x = conv_block(filters, 4, 2, norm="batch", name=f"conv_{n + 1}")(x)
-        filters = min(base_filters * 2**n_layers, 8 * base_filters)
-        x = conv_block(filters, 4, 1, norm="batch", name=f"conv_{n_layers + 1}")(x)
-        kernel = 4
-    x = conv_block(1, kernel, 1, norm="none", activation="none", name="to_logits")(x)
-    logits = layers.Activation("linear", dtype="float32", name="patch_logits")(x)
+    logits = patchgan_logits(x, patch, base_filters, norm="batch")
     return keras.Model([input_image, target_image], logits, name=f"patchgan_{patch}")
 
 

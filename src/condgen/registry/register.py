@@ -30,6 +30,19 @@ class Registration:
     input_example: Callable[[], pd.DataFrame]
     # model_dir -> what the served wrapper needs to know besides the weights.
     serving_meta: Callable[[Path], dict]
+    # model_dir -> the files logged with the model, by artifact name.
+    artifacts: Callable[[Path], dict[str, Path]] = lambda d: {"generator": d / "generator.keras"}
+    # Metrics judged instead, in order, when an evaluation has no primary metric (a CycleGAN
+    # trained on a download has no ground truth to compute its L1 against).
+    fallback_metrics: tuple[str, ...] = ()
+
+    def metric_of(self, metrics: dict) -> str:
+        """The metric this evaluation is judged on: the primary one, else the first fallback."""
+        for name in (self.primary_metric, *self.fallback_metrics):
+            if metrics.get(name) is not None:
+                return name
+        wanted = ", ".join((self.primary_metric, *self.fallback_metrics))
+        raise ValueError(f"the evaluation's metrics.json has none of {wanted}: evaluate first")
 
 
 def pip_requirements() -> list[str]:
@@ -68,12 +81,16 @@ def _mnist_meta(model: str) -> Callable[[Path], dict]:
     return meta
 
 
-def image_signature():
-    """A base64 PNG in, a base64 PNG out (plus an optional seed for test-time dropout)."""
+def image_signature(with_direction: bool = False):
+    """A base64 PNG in, a base64 PNG out; Pix2Pix takes an optional seed for test-time
+    dropout, CycleGAN a ``direction`` (a2b or b2a) instead."""
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 
-    inputs = [ColSpec("string", "image"), ColSpec("double", "seed", required=False)]
+    if with_direction:
+        inputs = [ColSpec("string", "image"), ColSpec("string", "direction")]
+    else:
+        inputs = [ColSpec("string", "image"), ColSpec("double", "seed", required=False)]
     outputs = [ColSpec("string", "image"), ColSpec("long", "width"), ColSpec("long", "height")]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
@@ -84,6 +101,32 @@ def image_input_example() -> pd.DataFrame:
 
     scene = synthetic.sample_scene(0, 64)
     return pd.DataFrame({"image": [png_base64(synthetic.label_map(scene))], "seed": [0.0]})
+
+
+def cyclegan_input_example() -> pd.DataFrame:
+    from condgen.data import synthetic
+    from condgen.registry.requests import png_base64
+
+    day, night = synthetic.generate_day_night(1, 64, 0)
+    return pd.DataFrame(
+        {"image": [png_base64(day[0]), png_base64(night[0])], "direction": ["a2b", "b2a"]}
+    )
+
+
+def _cyclegan_meta(model_dir: Path) -> dict:
+    run = json.loads((model_dir / "run.json").read_text())
+    return {
+        "model": "cyclegan",
+        "image_size": int(run["image_size"]),
+        "train_mode_at_test": False,
+        "directions": ["a2b", "b2a"],
+    }
+
+
+def _cyclegan_artifacts(model_dir: Path) -> dict[str, Path]:
+    from condgen.training.cyclegan import GENERATOR_FILES
+
+    return {f"generator_{d}": model_dir / name for d, name in GENERATOR_FILES.items()}
 
 
 def _pix2pix_meta(model_dir: Path) -> dict:
@@ -115,6 +158,17 @@ def registration(model: str) -> Registration:
             image_signature,
             image_input_example,
             _pix2pix_meta,
+        )
+    if model == "cyclegan":
+        return Registration(
+            "a2b_l1",
+            False,
+            HERE / "image_pyfunc.py",
+            lambda: image_signature(with_direction=True),
+            cyclegan_input_example,
+            _cyclegan_meta,
+            _cyclegan_artifacts,
+            fallback_metrics=("fid_a2b", "cycle_a_l1"),
         )
     raise ValueError(f"no registration recipe for model {model!r}")
 
@@ -153,8 +207,8 @@ def log_evaluation(model: str, model_dir: str | Path, report_dir: str | Path, fl
     report_dir = Path(report_dir)
     with start_model_run(model, Path(model_dir)) as run:
         mlflow.log_metrics(flat)
-        for name in ("metrics.json", "grid.png", "losses.png"):
-            mlflow.log_artifact(str(report_dir / name), artifact_path="evaluation")
+        for path in [report_dir / "metrics.json", *sorted(report_dir.glob("*.png"))]:
+            mlflow.log_artifact(str(path), artifact_path="evaluation")
         mlflow.log_artifact(str(Path(model_dir) / "history.csv"), artifact_path="evaluation")
         return run.info.run_id
 
@@ -178,18 +232,19 @@ def register(
     spec = registration(model)
     model_dir, report_dir = Path(model_dir), Path(report_dir)
     metrics = json.loads((report_dir / "metrics.json").read_text())
-    score = float(metrics[spec.primary_metric])
+    metric = spec.metric_of(metrics)
+    score = float(metrics[metric])
     meta_path = Path(tempfile.mkdtemp(prefix="condgen-meta-")) / "serving_meta.json"
     meta_path.write_text(json.dumps(spec.serving_meta(model_dir)))
     with start_model_run(model, model_dir) as run:
         # The champion policy reads the metric from the version's run: make sure it is there
         # even when the training run was lost and this is a recovered run.
-        mlflow.log_metric(spec.primary_metric, score)
+        mlflow.log_metric(metric, score)
         info = mlflow.pyfunc.log_model(
             name="generator",
             python_model=str(spec.pyfunc_file),
             artifacts={
-                "generator": str(model_dir / "generator.keras"),
+                **{k: str(v) for k, v in spec.artifacts(model_dir).items()},
                 "meta": str(meta_path),
             },
             code_paths=[str(PACKAGE_DIR)],
@@ -205,24 +260,20 @@ def register(
     try:
         current = client.get_model_version_by_alias(name, CHAMPION)
         champion_version = current.version
-        champion_score = client.get_run(current.run_id).data.metrics.get(spec.primary_metric)
+        champion_score = client.get_run(current.run_id).data.metrics.get(metric)
     except mlflow.exceptions.MlflowException:
         pass
     if champion_version is None:
         promote, reason = True, "first version: no champion yet"
     elif champion_score is None:
-        promote, reason = True, f"champion v{champion_version} has no {spec.primary_metric}"
+        promote, reason = True, f"champion v{champion_version} has no {metric}"
     elif _beats(score, champion_score, spec.greater_is_better):
         promote = True
-        reason = (
-            f"{spec.primary_metric} {score:g} beats champion v{champion_version}'s "
-            f"{champion_score:g}"
-        )
+        reason = f"{metric} {score:g} beats champion v{champion_version}'s {champion_score:g}"
     else:
         promote = False
         reason = (
-            f"{spec.primary_metric} {score:g} does not beat champion v{champion_version}'s "
-            f"{champion_score:g}"
+            f"{metric} {score:g} does not beat champion v{champion_version}'s {champion_score:g}"
         )
     if promote:
         client.set_registered_model_alias(name, CHAMPION, version.version)
@@ -230,7 +281,7 @@ def register(
         "registered_model": name,
         "version": int(version.version),
         "run_id": run_id,
-        "primary_metric": spec.primary_metric,
+        "primary_metric": metric,
         "greater_is_better": spec.greater_is_better,
         "value": score,
         "previous_champion_version": int(champion_version) if champion_version else None,

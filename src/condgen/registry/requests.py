@@ -137,15 +137,18 @@ def decode_image(text, row: int) -> np.ndarray:
 
 
 def parse_image_rows(
-    frame: pd.DataFrame, extra: dict[str, tuple[str, ...]] | None = None
+    frame: pd.DataFrame,
+    extra: dict[str, tuple[str, ...]] | None = None,
+    seeded: bool = True,
 ) -> tuple[list[np.ndarray], np.ndarray, dict[str, list[str]]]:
     """(RGB images, seeds, extra text columns) of an image-translation request.
 
     ``extra`` maps a required text column to its allowed values (CycleGAN's ``direction``).
-    A missing seed becomes 0, so that the same image gives the same answer.
+    A missing seed becomes 0, so that the same image gives the same answer; a model without
+    randomness (``seeded=False``) takes no seed column at all.
     """
     extra = extra or {}
-    frame = _checked_frame(frame, {"image", "seed", *extra})
+    frame = _checked_frame(frame, {"image", *extra} | ({"seed"} if seeded else set()))
     for column in ("image", *extra):
         if column not in frame.columns:
             raise RequestError(f"missing field {column!r}")

@@ -1,9 +1,9 @@
-"""DVC stage evaluate@<model> / evaluate_pix2pix: metrics, grid and curves in reports/<model>/."""
+"""DVC stage evaluate@<model> / evaluate_<model>: metrics, grids and curves in reports/<model>/."""
 
 from condgen.config import MNIST_MODELS
 from condgen.stages import model_arg, run_stage
 
-MODELS = (*MNIST_MODELS, "pix2pix")
+MODELS = (*MNIST_MODELS, "pix2pix", "cyclegan")
 
 
 def main() -> None:
@@ -19,6 +19,10 @@ def main() -> None:
         result = pix2pix.evaluate(
             load_train("pix2pix"), load_seed(), model_dir, "data/paired", report_dir
         )
+    elif model == "cyclegan":
+        from condgen.evaluation import cyclegan
+
+        result = cyclegan.evaluate(load_seed(), model_dir, "data/unpaired", report_dir)
     else:
         from condgen.evaluation.evaluate import evaluate
 
@@ -32,7 +36,7 @@ def main() -> None:
             report_dir,
         )
     log_evaluation(model, model_dir, report_dir, flat_metrics(result))
-    shown = {k: v for k, v in result.items() if not isinstance(v, dict)}
+    shown = {k: v for k, v in result.items() if not isinstance(v, dict | str)}
     print(f"evaluated {model}: {shown}")
 
 

@@ -1,9 +1,9 @@
-"""DVC stage train@<model> / train_pix2pix: params train.<model>, seed -> models/<model>/."""
+"""DVC stage train@<model> / train_<model>: params train.<model>, seed -> models/<model>/."""
 
 from condgen.config import MNIST_MODELS
 from condgen.stages import model_arg, run_stage
 
-MODELS = (*MNIST_MODELS, "pix2pix")
+MODELS = (*MNIST_MODELS, "pix2pix", "cyclegan")
 
 
 def main() -> None:
@@ -16,6 +16,10 @@ def main() -> None:
         from condgen.training import pix2pix
 
         info = pix2pix.train(config, load_seed(), "data/paired", out, ckpt)
+    elif model == "cyclegan":
+        from condgen.training import cyclegan
+
+        info = cyclegan.train(config, load_seed(), "data/unpaired", out, ckpt)
     else:
         from condgen.training.fit import train
 

@@ -12,7 +12,7 @@ import keras
 import pandas as pd
 
 from condgen import runtime, tracking
-from condgen.config import Pix2PixConfig, TrainConfig
+from condgen.config import CycleGANConfig, Pix2PixConfig, TrainConfig
 from condgen.data import mnist
 from condgen.models import GAN, MODELS
 from condgen.models.schedules import LinearDecay
@@ -20,7 +20,7 @@ from condgen.training.callbacks import MlflowEpochLogger
 
 
 def make_adam(
-    learning_rate: float, config: TrainConfig | Pix2PixConfig, total_steps: int
+    learning_rate: float, config: TrainConfig | Pix2PixConfig | CycleGANConfig, total_steps: int
 ) -> keras.optimizers.Optimizer:
     """Adam with the section's betas, linear decay from ``lr_decay_start`` and loss scaling."""
     rate = learning_rate
@@ -48,11 +48,12 @@ def epoch_steps(num_items: int, global_batch: int, steps_per_execution: int) -> 
 
 def compile_adversarial(
     model: keras.Model,
-    config: TrainConfig | Pix2PixConfig,
+    config: TrainConfig | Pix2PixConfig | CycleGANConfig,
     total_steps: int,
     steps_per_execution: int | None = None,
 ) -> None:
-    """Compile a model holding ``generator`` and ``discriminator`` with one Adam each."""
+    """Compile an ``AdversarialModel`` with one Adam for its generator side, one for its
+    discriminator side."""
     model.compile(
         g_optimizer=make_adam(config.g_learning_rate, config, total_steps),
         d_optimizer=make_adam(config.d_learning_rate, config, total_steps),
@@ -60,8 +61,8 @@ def compile_adversarial(
         steps_per_execution=steps_per_execution or config.steps_per_execution,
     )
     # Build the optimizers' slots now, so that a backup can be restored into them.
-    model.g_optimizer.build(model.generator.trainable_variables)
-    model.d_optimizer.build(model.discriminator.trainable_variables)
+    model.g_optimizer.build(model.generator_variables)
+    model.d_optimizer.build(model.discriminator_variables)
     model.built = True
 
 

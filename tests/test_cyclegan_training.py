@@ -1,0 +1,190 @@
+"""CycleGAN from prepared unpaired images to saved generators, resume, evaluation, translation."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from condgen.config import CycleGANConfig, UnpairedDataConfig
+from condgen.data import unpaired
+
+CONFIG = CycleGANConfig(
+    epochs=3, batch_size=1, base_filters=4, residual_blocks=1, pool_size=3, steps_per_execution=2
+)
+
+
+class StateRecorder(keras.callbacks.Callback):
+    """Records what a resume must restore: pools, optimizer step and learning rate."""
+
+    def __init__(self, stop_after: int | None = None):
+        super().__init__()
+        self.stop_after = stop_after
+        self.records: dict[tuple[str, int], dict] = {}
+
+    def _state(self) -> dict:
+        model = self.model
+        optimizer = model.g_optimizer
+        return {
+            "pool_a": model.pool_a.images.numpy().copy(),
+            "pool_b": model.pool_b.images.numpy().copy(),
+            "count": int(model.pool_a.count.numpy()),
+            "pool_draws": int(model.pool_a.draws.numpy()),
+            "iterations": int(optimizer.iterations.numpy()),
+            "learning_rate": float(optimizer.learning_rate.numpy()),
+            "g_weights": [w.numpy().copy() for w in model.generator_a2b.weights],
+        }
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.records[("begin", epoch)] = self._state()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.records[("end", epoch)] = self._state()
+        if epoch == self.stop_after:
+            raise KeyboardInterrupt
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("unpaired")
+    unpaired.prepare(
+        UnpairedDataConfig(image_size=32, num_train=6, num_test=3), 0, root / "data", root / "raw"
+    )
+    return root / "data"
+
+
+@pytest.fixture(scope="module")
+def trained(data, tmp_path_factory):
+    from condgen.evaluation import cyclegan as evaluation
+    from condgen.training import cyclegan as training
+
+    root = tmp_path_factory.mktemp("cyclegan")
+    recorder = StateRecorder()
+    info = training.train(
+        CONFIG,
+        0,
+        data,
+        root / "model",
+        root / "ckpt",
+        log_to_mlflow=False,
+        verbose=0,
+        extra_callbacks=[recorder],
+    )
+    result = evaluation.evaluate(0, root / "model", data, root / "report")
+    return root, info, result, recorder
+
+
+def test_training_writes_both_generators_and_history(trained):
+    root, info, _, _ = trained
+    assert info["steps"] == 3 * 6 and info["image_size"] == 32
+    assert info["train_a"] == info["train_b"] == 6
+    history = pd.read_csv(root / "model" / "history.csv")
+    assert history["epoch"].tolist() == [1, 2, 3]
+    for name in ("g_a2b_loss", "g_b2a_loss", "d_a_loss", "d_b_loss", "cycle_a_loss"):
+        assert name in history.columns
+    assert not (root / "ckpt").exists()
+    for direction in ("a2b", "b2a"):
+        generator = keras.models.load_model(root / "model" / f"generator_{direction}.keras")
+        assert generator.output_shape == (None, 32, 32, 3)
+
+
+def test_learning_rate_is_constant_then_decays_to_zero(trained):
+    *_, recorder = trained
+    total = 3 * 6
+    rates = {epoch: recorder.records[("end", epoch)]["learning_rate"] for epoch in range(3)}
+    # lr_decay_start 0.5: constant to step 9, then linear to 0 at step 18.
+    assert recorder.records[("begin", 0)]["learning_rate"] == pytest.approx(2e-4)
+    assert rates[0] == pytest.approx(2e-4)  # step 6
+    assert rates[1] == pytest.approx(2e-4 * (total - 12) / (total - 9), rel=1e-4)  # step 12
+    assert rates[2] == pytest.approx(0.0, abs=1e-9)  # step 18
+
+
+def test_resume_restores_pools_schedule_and_weights(data, trained, tmp_path):
+    from condgen.training import cyclegan as training
+
+    _, _, _, reference = trained
+    first = StateRecorder(stop_after=1)
+    with pytest.raises(KeyboardInterrupt):
+        training.train(
+            CONFIG,
+            0,
+            data,
+            tmp_path / "model",
+            tmp_path / "ckpt",
+            log_to_mlflow=False,
+            verbose=0,
+            extra_callbacks=[first],
+        )
+    saved = first.records[("end", 1)]
+    assert saved["count"] == 3  # the pools are full after 12 steps
+    second = StateRecorder()
+    training.train(
+        CONFIG,
+        0,
+        data,
+        tmp_path / "model",
+        tmp_path / "ckpt",
+        log_to_mlflow=False,
+        verbose=0,
+        extra_callbacks=[second],
+    )
+    assert ("begin", 0) not in second.records  # epochs 1 and 2 were not run again
+    restored = second.records[("begin", 2)]
+    expected = reference.records[("end", 1)]  # the uninterrupted run at the same point
+    for state in (saved, expected):
+        np.testing.assert_array_equal(restored["pool_a"], state["pool_a"])
+        np.testing.assert_array_equal(restored["pool_b"], state["pool_b"])
+        assert restored["pool_draws"] == state["pool_draws"] == 12
+        assert restored["count"] == state["count"]
+        assert restored["iterations"] == state["iterations"] == 12
+        assert restored["learning_rate"] == pytest.approx(state["learning_rate"])
+        for w0, w1 in zip(restored["g_weights"], state["g_weights"], strict=True):
+            np.testing.assert_array_equal(w0, w1)
+    history = pd.read_csv(tmp_path / "model" / "history.csv")
+    assert history["epoch"].tolist() == [1, 2, 3]
+
+
+def test_evaluation_scores_both_ways_against_truth_and_input(data, trained):
+    root, _, result, _ = trained
+    assert json.loads((root / "report" / "metrics.json").read_text()) == result
+    assert result["paired_test"] is True and result["num_test_a"] == 3
+    for direction in ("a2b", "b2a"):
+        for name in ("l1", "psnr", "ssim", "input_l1", "input_psnr", "input_ssim"):
+            assert np.isfinite(result[f"{direction}_{name}"])
+        assert result[f"{direction}_l1_vs_input"] == pytest.approx(
+            result[f"{direction}_l1"] / result[f"{direction}_input_l1"], rel=1e-4
+        )
+    assert 0 < result["cycle_a_l1"] < 1 and 0 < result["cycle_b_l1"] < 1
+    # The unchanged-input baseline is what the data says: day photos are far from night ones.
+    test_a, test_b = unpaired.load_split(data / "test.npz")
+    expected = np.mean(np.abs(test_a / 255.0 - test_b / 255.0))
+    assert result["a2b_input_l1"] == pytest.approx(expected, rel=1e-4)
+    for name in ("grid_a2b.png", "grid_b2a.png", "losses.png"):
+        assert (root / "report" / name).stat().st_size > 0
+
+
+def test_evaluation_without_ground_truth_reports_why_fid_is_missing(data, trained, tmp_path):
+    from condgen.evaluation import cyclegan as evaluation
+
+    root, *_ = trained
+    test_a, test_b = unpaired.load_split(data / "test.npz")
+    unmatched = tmp_path / "data"
+    unmatched.mkdir()
+    np.savez(unmatched / "test.npz", a=test_a, b=test_b[:2])
+    (unmatched / "summary.json").write_text(json.dumps({"paired_test": False}))
+    result = evaluation.evaluate(
+        0,
+        root / "model",
+        unmatched,
+        tmp_path / "report",
+        inception_weights=str(tmp_path / "none.h5"),
+    )
+    assert "a2b_l1" not in result and "fid_a2b" not in result
+    assert "FID skipped" in result["fid_note"] and "none.h5" in result["fid_note"]
+    assert result["num_test_b"] == 2 and 0 < result["cycle_a_l1"] < 1
+    from condgen.registry.register import registration
+
+    assert registration("cyclegan").metric_of(result) == "cycle_a_l1"
