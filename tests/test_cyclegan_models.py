@@ -202,21 +202,25 @@ def test_one_training_step_moves_all_four_losses_and_every_network():
     first = {k: float(v) for k, v in first.items()}
     for tracker in model.metrics:
         tracker.reset_state()
-    for _ in range(3):
-        model.train_step((tf.constant(a), tf.constant(b)))
+    model.train_step((tf.constant(a), tf.constant(b)))
     for tracker in model.metrics:
         tracker.reset_state()
     after = {k: float(v) for k, v in model.test_step((tf.constant(a), tf.constant(b))).items()}
     for name in ("g_a2b_loss", "g_b2a_loss", "d_a_loss", "d_b_loss", "cycle_a_loss"):
         assert after[name] != pytest.approx(first[name], abs=1e-6), name
-    for net in (model.generator_a2b, model.generator_b2a, model.discriminator_a):
+    for net in (
+        model.generator_a2b,
+        model.generator_b2a,
+        model.discriminator_a,
+        model.discriminator_b,
+    ):
         moved = [
             not np.allclose(w0, w.numpy())
             for w0, w in zip(before[net.name], net.trainable_weights, strict=True)
         ]
         assert all(moved), net.name
-    # Both pools received the generated images of the three steps.
-    assert int(model.pool_a.count.numpy()) == 3 and int(model.pool_b.count.numpy()) == 3
+    # Both pools received the step's generated image.
+    assert int(model.pool_a.count.numpy()) == 1 and int(model.pool_b.count.numpy()) == 1
     assert set(model.describe()) >= {"generator_params", "receptive_field", "pool_size"}
 
 
@@ -226,3 +230,33 @@ def test_identity_loss_off_and_vanilla_loss():
     result = model.train_step((tf.constant(a), tf.constant(b)))
     assert float(result["identity_a_loss"]) == 0.0
     assert np.isfinite(float(result["g_loss"]))
+
+
+@pytest.mark.parametrize("setting", ["mixed_float16", "mirrored"])
+def test_fit_under_mixed_precision_and_a_strategy(setting):
+    from condgen.config import CycleGANConfig
+    from condgen.training.fit import compile_adversarial
+
+    config = CycleGANConfig(
+        epochs=1, steps_per_execution=1, mixed_precision=setting == "mixed_float16"
+    )
+    policy = keras.mixed_precision.global_policy()
+    strategy = tf.distribute.get_strategy()
+    try:
+        if setting == "mixed_float16":
+            keras.mixed_precision.set_global_policy("mixed_float16")
+        else:
+            strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+        with strategy.scope():
+            model = build_cyclegan(32, base_filters=4, residual_blocks=1, pool_size=2, seed=0)
+            compile_adversarial(model, config, total_steps=3)
+        a, b = _batch(2)
+        data = tf.data.Dataset.from_tensor_slices((a, b)).batch(1, drop_remainder=True).repeat()
+        history = model.fit(data, epochs=1, steps_per_epoch=3, shuffle=False, verbose=0).history
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+    assert all(np.isfinite(v[-1]) for v in history.values())
+    assert int(model.pool_a.count.numpy()) == 2 and int(model.pool_a.draws.numpy()) == 3
+    # Images reach the losses, the pools and serving in float32 whatever the policy.
+    assert model.generator_a2b.output.dtype == "float32"
+    assert model.pool_b.images.dtype == "float32"

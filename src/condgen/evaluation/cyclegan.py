@@ -29,13 +29,10 @@ INCEPTION_SIZE = 299
 
 def load_generators(model_dir: str | Path) -> dict:
     """{"a2b": G, "b2a": F} from a trained CycleGAN's folder."""
-    import keras
-
+    from condgen.models.conv_blocks import load_image_model
     from condgen.training.cyclegan import GENERATOR_FILES
 
-    return {
-        d: keras.models.load_model(Path(model_dir) / name) for d, name in GENERATOR_FILES.items()
-    }
+    return {d: load_image_model(Path(model_dir) / name) for d, name in GENERATOR_FILES.items()}
 
 
 def translate_all(generator, images: np.ndarray) -> np.ndarray:

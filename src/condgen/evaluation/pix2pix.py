@@ -40,14 +40,13 @@ def evaluate(
     mean training target: a model that learned nothing about its input scores about that.
     Writes ``metrics.json``, ``grid.png`` (input | output | target) and ``losses.png``.
     """
-    import keras
-
+    from condgen.models.conv_blocks import load_image_model
     from condgen.registry.translate import translate_images
 
     model_dir, out = Path(model_dir), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     runtime.set_seed(seed)
-    generator = keras.models.load_model(model_dir / "generator.keras")
+    generator = load_image_model(model_dir / "generator.keras")
     train_a, train_b = paired.load_split(Path(data_dir) / "train.npz")
     test_a, test_b = paired.load_split(Path(data_dir) / "test.npz")
     del train_a

@@ -194,3 +194,12 @@ def upsample(
         transpose=True,
         name=name,
     )
+
+
+def load_image_model(path) -> keras.Model:
+    """``keras.models.load_model`` for the image-to-image networks.
+
+    Their custom layers (``ReflectionPadding2D``) are registered when this module is imported,
+    which a fresh process (an evaluation stage, a model server) has not otherwise done.
+    """
+    return keras.models.load_model(path)

@@ -18,18 +18,17 @@ from mlflow.pyfunc import PythonModel
 
 class ImageTranslationModel(PythonModel):
     def load_context(self, context):
-        import keras
+        from condgen.models.conv_blocks import load_image_model
 
         with open(context.artifacts["meta"]) as fh:
             self.meta = json.load(fh)
         self.directions = tuple(self.meta.get("directions", ()))
         if self.directions:
             self.generators = {
-                d: keras.models.load_model(context.artifacts[f"generator_{d}"])
-                for d in self.directions
+                d: load_image_model(context.artifacts[f"generator_{d}"]) for d in self.directions
             }
         else:
-            self.generators = {None: keras.models.load_model(context.artifacts["generator"])}
+            self.generators = {None: load_image_model(context.artifacts["generator"])}
 
     def predict(self, context, model_input, params=None):
         from mlflow.exceptions import MlflowException
