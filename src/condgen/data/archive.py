@@ -13,6 +13,7 @@ and its extraction side by side in a raw-data folder and re-extracts only a chan
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import stat
@@ -175,6 +176,23 @@ def extract(archive_path: str | Path, target_dir: str | Path) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteDataset:
+    """One dataset archive on a public server: what its A and B images show, where it is, and
+    its pinned sha256 (None: no checksum is published; the first download prints the hash to
+    pin in params)."""
+
+    name: str
+    a: str  # what A shows (pix2pix: the left half of each pair; CycleGAN: trainA/, testA/)
+    b: str  # what B shows
+    url_template: str  # with {name}
+    sha256: str | None = None
+
+    @property
+    def url(self) -> str:
+        return self.url_template.format(name=self.name)
 
 
 def fetch(

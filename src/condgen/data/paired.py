@@ -17,7 +17,6 @@ through :func:`make_eval_dataset`.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from condgen.config import PairedDataConfig
 from condgen.data import archive, synthetic
+from condgen.data.archive import RemoteDataset
 from condgen.data.mnist import DataError
 
 if TYPE_CHECKING:
@@ -44,32 +44,18 @@ OFFLINE_HINT = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class RemoteDataset:
-    """One pix2pix dataset on the public server: what its halves show and its pinned sha256."""
-
-    name: str
-    left: str  # what A (the left half) shows
-    right: str  # what B (the right half) shows
-    # No checksum of these archives is published; set data.paired.sha256 after the first
-    # download (it prints the hash) to pin it.
-    sha256: str | None = None
-
-    @property
-    def url(self) -> str:
-        return PIX2PIX_URL.format(name=self.name)
-
-
+# What the left (A) and right (B) halves show. No checksum of these archives is published; set
+# data.paired.sha256 after the first download (it prints the hash) to pin it.
 CATALOG = {
     d.name: d
     for d in (
         # In facades and cityscapes the photo is on the left: label map -> photo is BtoA.
-        RemoteDataset("facades", "photo", "label map"),
-        RemoteDataset("cityscapes", "street photo", "label map"),
-        RemoteDataset("maps", "aerial photo", "map"),
-        RemoteDataset("edges2shoes", "edges", "shoe photo"),
-        RemoteDataset("edges2handbags", "edges", "handbag photo"),
-        RemoteDataset("night2day", "night photo", "day photo"),
+        RemoteDataset("facades", "photo", "label map", PIX2PIX_URL),
+        RemoteDataset("cityscapes", "street photo", "label map", PIX2PIX_URL),
+        RemoteDataset("maps", "aerial photo", "map", PIX2PIX_URL),
+        RemoteDataset("edges2shoes", "edges", "shoe photo", PIX2PIX_URL),
+        RemoteDataset("edges2handbags", "edges", "handbag photo", PIX2PIX_URL),
+        RemoteDataset("night2day", "night photo", "day photo", PIX2PIX_URL),
     )
 }
 SYNTHETIC_HALVES = ("label map", "photo")
@@ -326,7 +312,7 @@ def prepare(config: PairedDataConfig, seed: int, out_dir: str | Path, raw_dir: s
             if test_dir is None:
                 raise PairedDataError(f"{root} has neither a test/ nor a val/ folder")
             train_files, test_files = _image_files(root / "train"), _image_files(test_dir)
-            halves = (CATALOG[config.name].left, CATALOG[config.name].right)
+            halves = (CATALOG[config.name].a, CATALOG[config.name].b)
         train_files = _cap(train_files, config.max_train_images, seed)
         train_a, train_b, problems = _read_pairs(train_files, size, config.direction)
         test_a, test_b, test_problems = _read_pairs(test_files, size, config.direction)

@@ -21,7 +21,6 @@ own), evaluation through :func:`load_split`.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -35,6 +34,7 @@ from PIL import Image, UnidentifiedImageError
 
 from condgen.config import UnpairedDataConfig
 from condgen.data import archive, synthetic
+from condgen.data.archive import RemoteDataset
 from condgen.data.mnist import DataError
 from condgen.data.paired import (
     IMAGE_SUFFIXES,
@@ -65,38 +65,24 @@ OFFLINE_HINT = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class RemoteDataset:
-    """One CycleGAN dataset on the public server: what its domains show and its pinned sha256."""
-
-    name: str
-    a: str  # what domain A (trainA/, testA/) shows
-    b: str  # what domain B shows
-    # No checksum of these archives is published; set data.unpaired.sha256 after the first
-    # download (it prints the hash) to pin it.
-    sha256: str | None = None
-
-    @property
-    def url(self) -> str:
-        return CYCLEGAN_URL.format(name=self.name)
-
-
+# No checksum of these archives is published; set data.unpaired.sha256 after the first
+# download (it prints the hash) to pin it.
 CATALOG = {
     d.name: d
     for d in (
-        RemoteDataset("apple2orange", "apple", "orange"),
-        RemoteDataset("summer2winter_yosemite", "summer", "winter"),
-        RemoteDataset("horse2zebra", "horse", "zebra"),
-        RemoteDataset("monet2photo", "Monet painting", "photo"),
-        RemoteDataset("cezanne2photo", "Cezanne painting", "photo"),
-        RemoteDataset("ukiyoe2photo", "ukiyo-e print", "photo"),
-        RemoteDataset("vangogh2photo", "Van Gogh painting", "photo"),
-        RemoteDataset("maps", "aerial photo", "map"),
-        RemoteDataset("cityscapes", "street photo", "label map"),
-        RemoteDataset("facades", "photo", "label map"),
-        RemoteDataset("iphone2dslr_flower", "iPhone photo", "DSLR photo"),
-        RemoteDataset("ae_photos", "photo", "photo"),
-        RemoteDataset("grumpifycat", "grumpy cat", "cat"),
+        RemoteDataset("apple2orange", "apple", "orange", CYCLEGAN_URL),
+        RemoteDataset("summer2winter_yosemite", "summer", "winter", CYCLEGAN_URL),
+        RemoteDataset("horse2zebra", "horse", "zebra", CYCLEGAN_URL),
+        RemoteDataset("monet2photo", "Monet painting", "photo", CYCLEGAN_URL),
+        RemoteDataset("cezanne2photo", "Cezanne painting", "photo", CYCLEGAN_URL),
+        RemoteDataset("ukiyoe2photo", "ukiyo-e print", "photo", CYCLEGAN_URL),
+        RemoteDataset("vangogh2photo", "Van Gogh painting", "photo", CYCLEGAN_URL),
+        RemoteDataset("maps", "aerial photo", "map", CYCLEGAN_URL),
+        RemoteDataset("cityscapes", "street photo", "label map", CYCLEGAN_URL),
+        RemoteDataset("facades", "photo", "label map", CYCLEGAN_URL),
+        RemoteDataset("iphone2dslr_flower", "iPhone photo", "DSLR photo", CYCLEGAN_URL),
+        RemoteDataset("ae_photos", "photo", "photo", CYCLEGAN_URL),
+        RemoteDataset("grumpifycat", "grumpy cat", "cat", CYCLEGAN_URL),
     )
 }
 
