@@ -74,12 +74,15 @@ def test_maxout_takes_max_over_pieces():
     np.testing.assert_allclose(out, [[4, 5, 6], [0, 0, 0]])  # relu before the max
 
 
-@pytest.mark.parametrize("model", ["gan", "cgan", "dcgan"])
-def test_one_training_step_moves_losses(model, tiny_mnist):
+@pytest.mark.parametrize(
+    "model, augment",
+    [("gan", ""), ("cgan", ""), ("dcgan", ""), ("cgan", "translation,cutout")],
+)
+def test_one_training_step_moves_losses(model, augment, tiny_mnist):
     from condgen.data import mnist
 
     images, labels = mnist.load_split(tiny_mnist / "train.npz")
-    config = TrainConfig(epochs=1, batch_size=16)
+    config = TrainConfig(epochs=1, batch_size=16, diff_augment=augment)
     gan = build_gan(model, config, seed=0)
     ds = mnist.make_dataset(images, labels, 16, 0, conditional=MODELS[model].conditional)
     batch = next(iter(ds))

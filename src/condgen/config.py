@@ -101,6 +101,8 @@ class TrainConfig(AdamSchedule, RunSwitches):
     noise_dim: int = field_(100, min=1)
     # Decay of the generator weight average that is evaluated and served (0 = no average).
     ema_decay: float = field_(0.0, min=0.0, max=1.0, hi_open=True)
+    # Differentiable augmentation of D's real and generated inputs (Zhao et al. 2020).
+    diff_augment: Literal["", "translation", "cutout", "translation,cutout"] = ""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

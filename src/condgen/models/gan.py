@@ -7,6 +7,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from condgen.models import losses
+from condgen.models.augment import diff_augment, parse_policy
 from condgen.models.blocks import relu_dense
 
 IMAGE_SHAPE = (28, 28, 1)
@@ -93,10 +94,16 @@ class GAN(AdversarialModel):
         conditional: bool = False,
         seed: int | None = None,
         ema_decay: float = 0.0,
+        diff_augment: str = "",
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.generator = generator
+        # Differentiable augmentation of what D sees, real and generated alike (see augment.py).
+        self.augment_policy = parse_policy(diff_augment)
+        self.augment_seed = None
+        if self.augment_policy:
+            self.augment_seed = keras.random.SeedGenerator(None if seed is None else seed + 1)
         self.ema_decay = ema_decay
         # An exponential moving average of the generator's weights (Yazici et al. 2019): it
         # smooths out the oscillation of adversarial training and is what gets evaluated and
@@ -143,8 +150,10 @@ class GAN(AdversarialModel):
         noise = keras.random.normal((batch_size, self.noise_dim), seed=self.noise_seed)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake_images = self.generator(self._inputs(noise, labels), training=True)
-            real_logits = self.discriminator(self._inputs(real_images, labels), training=True)
-            fake_logits = self.discriminator(self._inputs(fake_images, labels), training=True)
+            seen_real = diff_augment(real_images, self.augment_policy, self.augment_seed)
+            seen_fake = diff_augment(fake_images, self.augment_policy, self.augment_seed)
+            real_logits = self.discriminator(self._inputs(seen_real, labels), training=True)
+            fake_logits = self.discriminator(self._inputs(seen_fake, labels), training=True)
             g_loss = losses.generator_loss(fake_logits)
             d_loss = losses.discriminator_loss(real_logits, fake_logits)
             g_scaled = self.g_optimizer.scale_loss(_replica_share(g_loss))

@@ -82,6 +82,7 @@ def build_gan(
         conditional=spec.conditional,
         seed=seed,
         ema_decay=config.ema_decay,
+        diff_augment=config.diff_augment,
         name=f"{model}",
     )
 
