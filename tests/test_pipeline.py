@@ -45,6 +45,7 @@ def tiny_params() -> dict:
     params["train"]["cyclegan"].update(
         epochs=2, base_filters=4, residual_blocks=1, steps_per_execution=2
     )
+    params["style"].update(image_size=32, steps=3, pairs=params["style"]["pairs"][:1])
     return params
 
 
@@ -115,6 +116,11 @@ def test_repro_produces_every_output(project):
         assert (project / "reports/cyclegan" / name).stat().st_size > 0
     registration = json.loads((project / "reports/cyclegan/registration.json").read_text())
     assert registration["primary_metric"] == "a2b_l1" and registration["promoted"] is True
+    style = json.loads((project / "reports/style/metrics.json").read_text())
+    assert set(style) == {"cat"} and style["cat"]["steps"] == 3
+    assert style["cat"]["last_total"] < style["cat"]["first_total"]
+    for name in ("sheet.png", "losses.png", "images/cat.png", "losses/cat.csv"):
+        assert (project / "reports/style" / name).stat().st_size > 0
     shown = run([str(BIN / "dvc"), "metrics", "show", "--json"], project).stdout
     assert "label_accuracy" in shown and "fid_mnist" in shown and "baseline_l1" in shown
 

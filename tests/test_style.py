@@ -91,3 +91,69 @@ def test_a_few_steps_on_32_px_lower_the_loss(optimizer, steps):
     assert len(history) <= steps + 1 and seen == list(range(len(history)))
     with pytest.raises(StyleError, match="adam or lbfgs"):
         stylize(objective, content, 1, "sgd")
+
+
+def test_stage_run_writes_images_sheet_losses_and_metrics(tmp_path):
+    import json
+
+    import pandas as pd
+    from PIL import Image
+
+    from condgen.config import StyleConfig, StylePair
+    from condgen.training.style import run
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray((np.random.default_rng(0).uniform(0, 255, (20, 30, 3))).astype(np.uint8)).save(
+        photo
+    )
+    config = StyleConfig(
+        image_size=32,
+        steps=3,
+        style_layers={"block1_conv1": 1.0},
+        content_layer="block2_conv1",
+        pairs=[StylePair("mine", str(photo), "skimage:coffee")],
+    )
+    metrics = run(config, 0, tmp_path / "out", log_to_mlflow=False)
+    out = tmp_path / "out"
+    with Image.open(out / "images" / "mine.png") as image:
+        assert image.size == (32, 21)  # the content's aspect ratio, longer side 32
+    losses = pd.read_csv(out / "losses" / "mine.csv")
+    assert list(losses.columns) == ["step", "total", "content", "style", "tv"]
+    assert losses["step"].tolist() == [0, 1, 2, 3]
+    assert json.loads((out / "metrics.json").read_text()) == metrics
+    assert metrics["mine"]["loss_ratio"] == pytest.approx(
+        losses["total"].iloc[0] / losses["total"].iloc[-1]
+    )
+    assert (out / "sheet.png").stat().st_size > 0 and (out / "losses.png").stat().st_size > 0
+
+
+def test_unreadable_or_unknown_images_are_named(tmp_path):
+    from condgen.training.style import load_image
+
+    notes = tmp_path / "notes.jpg"
+    notes.write_text("not an image")
+    with pytest.raises(StyleError, match="notes.jpg is not an image"):
+        load_image(str(notes))
+    with pytest.raises(StyleError, match="no such file"):
+        load_image(str(tmp_path / "missing.png"))
+    with pytest.raises(StyleError, match="no sample 'lena'"):
+        load_image("skimage:lena")
+    assert load_image("skimage:camera", 40).shape == (40, 40, 3)  # grey -> RGB
+
+
+def test_cli_stylize_writes_the_result_and_refuses_bad_files(tmp_path, capsys):
+    from PIL import Image
+
+    from condgen.cli import main
+
+    out = tmp_path / "out.png"
+    main(["stylize", "skimage:chelsea", "skimage:coffee", "-o", str(out), "--size", "32"])
+    main(["stylize", "skimage:chelsea", "skimage:coffee", "-o", str(out), "--size", "24",
+          "--steps", "2", "--optimizer", "lbfgs"])  # fmt: skip
+    with Image.open(out) as image:
+        assert image.size == (24, 16)
+    assert "wrote" in capsys.readouterr().out
+    (tmp_path / "notes.png").write_text("not an image")
+    with pytest.raises(SystemExit) as stop:
+        main(["stylize", str(tmp_path / "notes.png"), "skimage:coffee", "-o", str(out)])
+    assert stop.value.code == 2 and "notes.png" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""The user's command line: ``condgen generate``, ``translate``, ``serve``, ``models``."""
+"""The user's command line: ``condgen generate``, ``translate``, ``stylize``, ``serve``,
+``models``."""
 
 from __future__ import annotations
 
@@ -149,6 +150,54 @@ def cmd_translate(args: argparse.Namespace) -> None:
     print(f"wrote {out} ({how} translation of {source})")
 
 
+def cmd_stylize(args: argparse.Namespace) -> None:
+    import dataclasses
+
+    from tqdm import tqdm
+
+    from condgen.config import ConfigError, StyleConfig, build
+    from condgen.models.style import StyleError
+    from condgen.training.style import load_image, make_extractor, to_uint8, transfer
+
+    overrides = {
+        "backbone": args.backbone,
+        "weights": args.weights,
+        "image_size": args.size,
+        "steps": args.steps,
+        "optimizer": args.optimizer,
+        "content_weight": args.content_weight,
+        "style_weight": args.style_weight,
+        "tv_weight": args.tv_weight,
+        "init": args.init,
+    }
+    try:
+        config = build(StyleConfig, {k: v for k, v in overrides.items() if v is not None}, "")
+        content = load_image(args.content, config.image_size)
+        style = load_image(args.style, config.image_size)
+        extractor = make_extractor(config)
+    except (ConfigError, StyleError) as err:
+        raise CliError(str(err)) from err
+    bar = tqdm(total=config.steps + 1, desc="stylize", unit="step")
+
+    def on_step(step: int, losses: dict) -> None:
+        bar.update(1)
+        bar.set_postfix(total=f"{losses['total']:.3g}")
+
+    image, history = transfer(config, extractor, content, style, args.seed, on_step)
+    bar.close()
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    from PIL import Image
+
+    Image.fromarray(to_uint8(image)).save(out)
+    first, last = history[0]["total"], history[-1]["total"]
+    settings = dataclasses.replace(config, pairs=[])
+    print(
+        f"wrote {out} ({image.shape[1]}x{image.shape[0]}, {settings.backbone}, "
+        f"{len(history) - 1} {settings.optimizer} steps; total loss {first:.4g} -> {last:.4g})"
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     from condgen import tracking
 
@@ -230,6 +279,22 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--alias", default="champion", help="registry alias (default: champion)")
     tr.add_argument("--url", help="ask a running server (condgen serve) instead of loading")
     tr.set_defaults(func=cmd_translate)
+
+    sty = sub.add_parser("stylize", help="neural style transfer of your own photos")
+    sty.add_argument("content", help="content image (PNG, JPEG, ...), or skimage:<sample>")
+    sty.add_argument("style", help="style image, or skimage:<sample>")
+    sty.add_argument("-o", "--output", required=True, help="PNG file for the result")
+    sty.add_argument("--size", type=int, help="longer side of the result in px (default 128)")
+    sty.add_argument("--steps", type=int, help="optimisation steps (default 100)")
+    sty.add_argument("--optimizer", help="adam (default) or lbfgs")
+    sty.add_argument("--content-weight", type=float, help="default 1.0")
+    sty.add_argument("--style-weight", type=float, help="default 1.0")
+    sty.add_argument("--tv-weight", type=float, help="total-variation weight (default 0)")
+    sty.add_argument("--init", help="content (default) or noise")
+    sty.add_argument("--backbone", help="vgg16-hed (default, offline) or vgg19")
+    sty.add_argument("--weights", help="a weights file for the backbone")
+    sty.add_argument("--seed", type=int, default=0, help="seed of the noise start")
+    sty.set_defaults(func=cmd_stylize)
 
     serve = sub.add_parser("serve", help="serve models:/condgen-<model>@champion over HTTP")
     serve.add_argument("--model", choices=SERVED_MODELS, required=True)

