@@ -151,8 +151,6 @@ def cmd_translate(args: argparse.Namespace) -> None:
 
 
 def cmd_stylize(args: argparse.Namespace) -> None:
-    import dataclasses
-
     from tqdm import tqdm
 
     from condgen.config import ConfigError, StyleConfig, build
@@ -191,10 +189,9 @@ def cmd_stylize(args: argparse.Namespace) -> None:
 
     Image.fromarray(to_uint8(image)).save(out)
     first, last = history[0]["total"], history[-1]["total"]
-    settings = dataclasses.replace(config, pairs=[])
     print(
-        f"wrote {out} ({image.shape[1]}x{image.shape[0]}, {settings.backbone}, "
-        f"{len(history) - 1} {settings.optimizer} steps; total loss {first:.4g} -> {last:.4g})"
+        f"wrote {out} ({image.shape[1]}x{image.shape[0]}, {config.backbone}, "
+        f"{len(history) - 1} {config.optimizer} steps; total loss {first:.4g} -> {last:.4g})"
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import stat
 import sys
@@ -193,6 +194,17 @@ class RemoteDataset:
     @property
     def url(self) -> str:
         return self.url_template.format(name=self.name)
+
+    def source(
+        self, url: str, sha256: str, section: str, error: type[Exception]
+    ) -> tuple[str, str | None]:
+        """(url, checksum) to fetch: the params' ``url`` or the catalog's, and the params'
+        ``sha256``, else the catalog's pin for the catalog URL, else None. A checksum that is not
+        64 hex digits raises ``error`` naming ``<section>.sha256``."""
+        checksum = sha256 or (self.sha256 if not url else None)
+        if checksum and not re.fullmatch(r"[0-9a-fA-F]{64}", checksum):
+            raise error(f"{section}.sha256: {checksum!r} is not 64 hexadecimal digits")
+        return url or self.url, checksum or None
 
 
 def fetch(

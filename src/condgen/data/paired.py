@@ -65,11 +65,22 @@ class PairedDataError(DataError):
     """Paired images are missing or unusable; the message names every bad file and the fix."""
 
 
-def _problems_error(header: str, problems: Sequence[str]) -> PairedDataError:
+def problems_error(
+    header: str, problems: Sequence[str], error: type[DataError] = PairedDataError
+) -> DataError:
+    """One ``error`` listing every problem (the first MAX_LISTED), so all can be fixed at once."""
     listed = [f"  - {p}" for p in problems[:MAX_LISTED]]
     if len(problems) > MAX_LISTED:
         listed.append(f"  ... and {len(problems) - MAX_LISTED} more")
-    return PairedDataError("\n".join([header, *listed]))
+    return error("\n".join([header, *listed]))
+
+
+def hold_out(files: list[Path], fraction: float, seed: int) -> tuple[list[Path], list[Path]]:
+    """(train, test): a seeded ``fraction`` of ``files`` (at least one, at most all but one)
+    for testing, each in the files' order."""
+    order = np.random.default_rng(seed).permutation(len(files))
+    n_test = min(len(files) - 1, max(1, round(len(files) * fraction)))
+    return [files[i] for i in sorted(order[n_test:])], [files[i] for i in sorted(order[:n_test])]
 
 
 def _natural_key(path: Path) -> list:
@@ -181,7 +192,7 @@ def load_pairs(
     """
     a, b, problems = _read_pairs(files, size, direction)
     if problems:
-        raise _problems_error(f"{len(problems)} paired image(s) cannot be used:", problems)
+        raise problems_error(f"{len(problems)} paired image(s) cannot be used:", problems)
     return a, b
 
 
@@ -231,10 +242,7 @@ def folder_splits(
                 f"{root} holds {len(files)} image(s) and no train/ folder; at least 2 are needed "
                 "to make a train and a test split"
             )
-        order = np.random.default_rng(seed).permutation(len(files))
-        n_test = min(len(files) - 1, max(1, round(len(files) * test_fraction)))
-        test = sorted((files[i] for i in order[:n_test]), key=_natural_key)
-        train = sorted((files[i] for i in order[n_test:]), key=_natural_key)
+        train, test = hold_out(files, test_fraction, seed)
     for name, files in (("train", train), ("test", test)):
         if not files:
             raise PairedDataError(f"{root}: the {name} split has no images")
@@ -262,11 +270,9 @@ def fetch_remote(config: PairedDataConfig, raw_dir: str | Path) -> Path:
     ``raw_dir/<name>``, and a stamp records which archive that extraction came from, so a
     re-downloaded archive is extracted again.
     """
-    entry = CATALOG[config.name]
-    url = config.url or entry.url
-    sha256 = config.sha256 or (entry.sha256 if not config.url else None)
-    if sha256 and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
-        raise PairedDataError(f"data.paired.sha256: {sha256!r} is not 64 hexadecimal digits")
+    url, sha256 = CATALOG[config.name].source(
+        config.url, config.sha256, "data.paired", PairedDataError
+    )
     extracted = archive.fetch(
         url,
         raw_dir,
@@ -319,7 +325,7 @@ def prepare(config: PairedDataConfig, seed: int, out_dir: str | Path, raw_dir: s
         # One report for both splits, so that every bad file can be fixed in one go.
         problems += test_problems
         if problems:
-            raise _problems_error(
+            raise problems_error(
                 f"{len(problems)} paired image(s) cannot be used (fix or remove them, then run "
                 "the stage again):",
                 problems,

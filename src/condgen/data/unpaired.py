@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,12 +37,13 @@ from condgen.data.archive import RemoteDataset
 from condgen.data.mnist import DataError
 from condgen.data.paired import (
     IMAGE_SUFFIXES,
-    MAX_LISTED,
     _cap,
     _resize,
     _to_model_range,
+    hold_out,
     jitter_size,
     list_files,
+    problems_error,
     to_rgb,
 )
 
@@ -91,13 +91,6 @@ class UnpairedDataError(DataError):
     """Unpaired images are missing or unusable; the message names every bad file and the fix."""
 
 
-def _problems_error(header: str, problems: Sequence[str]) -> UnpairedDataError:
-    listed = [f"  - {p}" for p in problems[:MAX_LISTED]]
-    if len(problems) > MAX_LISTED:
-        listed.append(f"  ... and {len(problems) - MAX_LISTED} more")
-    return UnpairedDataError("\n".join([header, *listed]))
-
-
 def _seed(seed: int, key: int) -> int:
     """An op seed for one random stream of ``seed``: independent of the other keys' streams."""
     return int(np.random.SeedSequence([seed, key]).generate_state(1)[0] >> 1)
@@ -136,16 +129,14 @@ def fetch_remote(config: UnpairedDataConfig, raw_dir: str | Path) -> Path:
     none (the download then prints the hash to pin). Archive and extraction are kept in
     ``raw_dir/cyclegan`` (see :func:`condgen.data.archive.fetch`).
     """
-    entry = CATALOG[config.name]
-    url = config.url or entry.url
-    sha256 = config.sha256 or (entry.sha256 if not config.url else None)
-    if sha256 and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
-        raise UnpairedDataError(f"data.unpaired.sha256: {sha256!r} is not 64 hexadecimal digits")
+    url, sha256 = CATALOG[config.name].source(
+        config.url, config.sha256, "data.unpaired", UnpairedDataError
+    )
     extracted = archive.fetch(
         url,
         Path(raw_dir) / RAW_SUBDIR,
         config.name,
-        sha256 or None,
+        sha256,
         default_filename=f"{config.name}.zip",
         timeout=config.timeout_seconds,
         offline_hint=OFFLINE_HINT,
@@ -162,15 +153,6 @@ def _archive_files(root: Path) -> tuple[dict[str, list[Path]], list[str]]:
         if not files[d]
     ]
     return files, problems
-
-
-def _hold_out(files: list[Path], fraction: float, seed: int) -> tuple[list[Path], list[Path]]:
-    """(train, test): a seeded ``fraction`` of ``files`` (at least one) for testing."""
-    order = np.random.default_rng(seed).permutation(len(files))
-    n_test = min(len(files) - 1, max(1, round(len(files) * fraction)))
-    test = sorted(order[:n_test])
-    train = sorted(order[n_test:])
-    return [files[i] for i in train], [files[i] for i in test]
 
 
 def _folder_files(
@@ -215,7 +197,7 @@ def _folder_files(
         for k, domain in enumerate("AB"):
             train = files[f"train{domain}"]
             if len(train) >= 2:
-                files[f"train{domain}"], files[f"test{domain}"] = _hold_out(
+                files[f"train{domain}"], files[f"test{domain}"] = hold_out(
                     train, test_fraction, _seed(seed, k)
                 )
             else:
@@ -315,10 +297,11 @@ def prepare(
             arrays[domain], domain_problems = _read_images(files[domain], size)
             problems += domain_problems
         if problems:
-            raise _problems_error(
+            raise problems_error(
                 f"{len(problems)} problem(s) with the unpaired images (fix them, then run the "
                 "stage again):",
                 problems,
+                UnpairedDataError,
             )
     summary = {
         "source": config.name,
