@@ -138,3 +138,11 @@ def test_weight_average_decay_must_stay_below_one(tmp_path):
     text = TRAIN.replace("gan: {epochs: 2,", "gan: {epochs: 2, ema_decay: 1.0,", 1)
     with pytest.raises(ConfigError, match=r"train\.gan\.ema_decay: must be less than 1\.0"):
         load_train("gan", write(tmp_path, text))
+
+
+def test_mismatch_weight_only_for_the_cgan(tmp_path):
+    text = TRAIN.replace("  cgan: {epochs: 2,", "  cgan: {epochs: 2, mismatch_weight: 1.0,")
+    assert load_train("cgan", write(tmp_path, text)).mismatch_weight == 1.0
+    bad = TRAIN.replace("  dcgan: {epochs: 2,", "  dcgan: {epochs: 2, mismatch_weight: 1.0,")
+    with pytest.raises(ConfigError, match=r"train\.dcgan\.mismatch_weight: 1\.0 needs labels"):
+        load_train("dcgan", write(tmp_path, bad))

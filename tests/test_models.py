@@ -75,14 +75,20 @@ def test_maxout_takes_max_over_pieces():
 
 
 @pytest.mark.parametrize(
-    "model, augment",
-    [("gan", ""), ("cgan", ""), ("dcgan", ""), ("cgan", "translation,cutout")],
+    "model, augment, mismatch",
+    [
+        ("gan", "", 0.0),
+        ("cgan", "", 0.0),
+        ("dcgan", "", 0.0),
+        ("cgan", "translation,cutout", 0.0),
+        ("cgan", "", 1.0),
+    ],
 )
-def test_one_training_step_moves_losses(model, augment, tiny_mnist):
+def test_one_training_step_moves_losses(model, augment, mismatch, tiny_mnist):
     from condgen.data import mnist
 
     images, labels = mnist.load_split(tiny_mnist / "train.npz")
-    config = TrainConfig(epochs=1, batch_size=16, diff_augment=augment)
+    config = TrainConfig(epochs=1, batch_size=16, diff_augment=augment, mismatch_weight=mismatch)
     gan = build_gan(model, config, seed=0)
     ds = mnist.make_dataset(images, labels, 16, 0, conditional=MODELS[model].conditional)
     batch = next(iter(ds))
@@ -121,3 +127,29 @@ def test_weight_average_follows_the_generator(tiny_mnist):
     assert any(not np.allclose(o, n) for o, n in zip(before, after, strict=True))
     plain = build_gan("gan", TrainConfig(epochs=1, batch_size=16), seed=0)
     assert plain.ema_generator is None and plain.final_generator is plain.generator
+
+
+def test_mismatched_labels_are_always_another_class():
+    gan = build_gan("cgan", TrainConfig(epochs=1, batch_size=16, mismatch_weight=1.0), seed=0)
+    true = np.repeat(np.arange(10), 300)
+    wrong = np.argmax(np.asarray(gan._wrong_labels(np.eye(10, dtype=np.float32)[true])), axis=1)
+    assert not np.any(wrong == true)
+    # Every other class is drawn, about equally often (300 draws per class, 1/9 each).
+    for label in range(10):
+        counts = np.bincount(wrong[true == label], minlength=10)
+        assert counts[label] == 0 and counts.sum() == 300
+        assert counts[np.arange(10) != label].min() > 15
+
+
+def test_mismatch_loss_rewards_rejecting_wrong_pairs():
+    from condgen.models import losses
+
+    low = float(losses.mismatch_loss(np.full((4, 1), -5.0, np.float32)))
+    high = float(losses.mismatch_loss(np.full((4, 1), 5.0, np.float32)))
+    assert low == pytest.approx(np.log1p(np.exp(-5.0)), rel=1e-5)
+    assert high == pytest.approx(np.log1p(np.exp(5.0)), rel=1e-5)
+
+
+def test_mismatch_needs_labels():
+    with pytest.raises(ValueError, match="mismatch_weight needs a conditional GAN"):
+        build_gan("dcgan", TrainConfig(epochs=1, batch_size=16, mismatch_weight=1.0), seed=0)

@@ -103,6 +103,8 @@ class TrainConfig(AdamSchedule, RunSwitches):
     ema_decay: float = field_(0.0, min=0.0, max=1.0, hi_open=True)
     # Differentiable augmentation of D's real and generated inputs (Zhao et al. 2020).
     diff_augment: Literal["", "translation", "cutout", "translation,cutout"] = ""
+    # cGAN only: weight of D's loss on real digits paired with a wrong label (Reed et al. 2016).
+    mismatch_weight: float = field_(0.0, min=0.0)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -440,4 +442,10 @@ def load_train(model: str, params_path: str | Path = DEFAULT_PARAMS) -> Any:
         raise ConfigError(
             f"train.{unknown[0]}: unknown model; train accepts: {', '.join(sections)}"
         )
-    return build(sections[model], section(params, f"train.{model}"), f"train.{model}")
+    config = build(sections[model], section(params, f"train.{model}"), f"train.{model}")
+    if getattr(config, "mismatch_weight", 0.0) > 0.0 and model != "cgan":
+        raise ConfigError(
+            f"train.{model}.mismatch_weight: {config.mismatch_weight} needs labels to mismatch; "
+            "only the cgan has them (set it to 0.0)"
+        )
+    return config

@@ -95,9 +95,16 @@ class GAN(AdversarialModel):
         seed: int | None = None,
         ema_decay: float = 0.0,
         diff_augment: str = "",
+        mismatch_weight: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if mismatch_weight > 0.0 and not conditional:
+            raise ValueError("mismatch_weight needs a conditional GAN (labels to mismatch)")
+        self.mismatch_weight = mismatch_weight
+        self.mismatch_seed = None
+        if mismatch_weight > 0.0:
+            self.mismatch_seed = keras.random.SeedGenerator(None if seed is None else seed + 2)
         self.generator = generator
         # Differentiable augmentation of what D sees, real and generated alike (see augment.py).
         self.augment_policy = parse_policy(diff_augment)
@@ -140,6 +147,14 @@ class GAN(AdversarialModel):
     def _inputs(self, first, labels):
         return [first, labels] if self.conditional else first
 
+    def _wrong_labels(self, labels):
+        """Each one-hot label moved to another class, uniformly among the other nine."""
+        shift = keras.random.randint(
+            (ops.shape(labels)[0],), 1, NUM_CLASSES, seed=self.mismatch_seed, dtype="int32"
+        )
+        wrong = (ops.cast(ops.argmax(labels, axis=-1), "int32") + shift) % NUM_CLASSES
+        return ops.one_hot(wrong, NUM_CLASSES, dtype=labels.dtype)
+
     def train_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         if self.conditional:
@@ -156,6 +171,10 @@ class GAN(AdversarialModel):
             fake_logits = self.discriminator(self._inputs(seen_fake, labels), training=True)
             g_loss = losses.generator_loss(fake_logits)
             d_loss = losses.discriminator_loss(real_logits, fake_logits)
+            if self.mismatch_weight > 0.0:
+                wrong = self._wrong_labels(labels)
+                wrong_logits = self.discriminator([seen_real, wrong], training=True)
+                d_loss = d_loss + self.mismatch_weight * losses.mismatch_loss(wrong_logits)
             g_scaled = self.g_optimizer.scale_loss(_replica_share(g_loss))
             d_scaled = self.d_optimizer.scale_loss(_replica_share(d_loss))
         self._apply_gradients(g_tape, g_scaled, d_tape, d_scaled)

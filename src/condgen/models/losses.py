@@ -19,6 +19,15 @@ def discriminator_loss(real_logits, fake_logits):
     )
 
 
+def mismatch_loss(mismatched_logits):
+    """D wants D(x, wrong label) -> 0: a real image under another label is not a real pair.
+
+    The matching-aware discriminator of Reed et al. (2016, "GAN-CLS"): without this term D can
+    only learn the image-label relation from G's mistakes; with it, it sees every real digit
+    also as a negative example under a label it does not show."""
+    return bce_with_logits(ops.zeros_like(mismatched_logits), mismatched_logits)
+
+
 def generator_loss(fake_logits):
     """G wants D(G(z)) -> 1 (the non-saturating form)."""
     return bce_with_logits(ops.ones_like(fake_logits), fake_logits)

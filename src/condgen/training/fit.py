@@ -83,6 +83,7 @@ def build_gan(
         seed=seed,
         ema_decay=config.ema_decay,
         diff_augment=config.diff_augment,
+        mismatch_weight=config.mismatch_weight,
         name=f"{model}",
     )
 
