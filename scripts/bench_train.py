@@ -1,6 +1,7 @@
 """Benchmark: training throughput (images/s) of each MNIST GAN on this machine.
 
 Usage: python scripts/bench_train.py [--batch-size 64] [--steps 200] [--jit] [--spe 1]
+    [--models gan,cgan,dcgan] [--mismatch-weight 1.0] [--nondeterministic]
 Prints one line per model; numbers are for choosing defaults, never asserted in tests.
 """
 
@@ -22,6 +23,7 @@ def main() -> None:
     parser.add_argument("--jit", action="store_true")
     parser.add_argument("--spe", type=int, default=1)
     parser.add_argument("--models", default="gan,cgan,dcgan")
+    parser.add_argument("--mismatch-weight", type=float, default=0.0, help="cgan only")
     parser.add_argument(
         "--nondeterministic", action="store_true", help="leave TensorFlow op determinism off"
     )
@@ -36,6 +38,7 @@ def main() -> None:
             jit_compile=args.jit,
             deterministic=not args.nondeterministic,
             steps_per_execution=args.spe,
+            mismatch_weight=args.mismatch_weight if model == "cgan" else 0.0,
         )
         gan = build_gan(model, config, seed=0)
         ds = mnist.make_dataset(
@@ -49,7 +52,8 @@ def main() -> None:
         print(
             f"{model}: {rate:,.0f} img/s, {args.steps / elapsed:,.1f} steps/s "
             f"(batch {args.batch_size}, jit={args.jit}, steps_per_execution={args.spe}, "
-            f"deterministic={not args.nondeterministic})"
+            f"deterministic={not args.nondeterministic}"
+            + (f", mismatch_weight={args.mismatch_weight})" if model == "cgan" else ")")
         )
 
 
