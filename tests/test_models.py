@@ -153,3 +153,23 @@ def test_mismatch_loss_rewards_rejecting_wrong_pairs():
 def test_mismatch_needs_labels():
     with pytest.raises(ValueError, match="mismatch_weight needs a conditional GAN"):
         build_gan("dcgan", TrainConfig(epochs=1, batch_size=16, mismatch_weight=1.0), seed=0)
+
+
+def test_mismatch_term_adds_to_d_loss_only(tiny_mnist):
+    from condgen import runtime
+    from condgen.data import mnist
+
+    images, labels = mnist.load_split(tiny_mnist / "train.npz")
+    batch = next(iter(mnist.make_dataset(images, labels, 16, 0, conditional=True)))
+    results = {}
+    for weight in (0.0, 1.0):
+        runtime.set_seed(3)
+        gan = build_gan("cgan", TrainConfig(epochs=1, batch_size=16, mismatch_weight=weight), 3)
+        results[weight] = {
+            k: float(v) for k, v in gan.train_on_batch(batch, return_dict=True).items()
+        }
+    # Same networks, noise and dropout: G's loss and D's verdicts on real and fake pairs agree;
+    # D's loss gains the (positive) cross-entropy of the mismatched pairs.
+    for key in ("g_loss", "d_real", "d_fake"):
+        assert results[1.0][key] == pytest.approx(results[0.0][key], rel=1e-5)
+    assert results[1.0]["d_loss"] > results[0.0]["d_loss"] + 0.1
