@@ -443,9 +443,13 @@ def load_train(model: str, params_path: str | Path = DEFAULT_PARAMS) -> Any:
             f"train.{unknown[0]}: unknown model; train accepts: {', '.join(sections)}"
         )
     config = build(sections[model], section(params, f"train.{model}"), f"train.{model}")
-    if getattr(config, "mismatch_weight", 0.0) > 0.0 and model != "cgan":
-        raise ConfigError(
-            f"train.{model}.mismatch_weight: {config.mismatch_weight} needs labels to mismatch; "
-            "only the cgan has them (set it to 0.0)"
-        )
+    if getattr(config, "mismatch_weight", 0.0) > 0.0:
+        from condgen.models import MODELS  # keras: imported only when the check applies
+
+        if not MODELS[model].conditional:
+            conditional = ", ".join(m for m, spec in MODELS.items() if spec.conditional)
+            raise ConfigError(
+                f"train.{model}.mismatch_weight: {config.mismatch_weight} needs labels to "
+                f"mismatch; only {conditional} has them (set it to 0.0)"
+            )
     return config
