@@ -12,10 +12,11 @@ import argparse
 import itertools
 import time
 
-from condgen import runtime
-from condgen.config import CycleGANConfig
-from condgen.data import synthetic, unpaired
-from condgen.training.cyclegan import build
+from condgen.core import runtime
+from condgen.cyclegan import data as unpaired
+from condgen.cyclegan.config import CycleGANConfig
+from condgen.cyclegan.train import build
+from condgen.facades import scenes as synthetic
 
 
 def main() -> None:

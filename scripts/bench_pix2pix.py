@@ -11,10 +11,11 @@ import argparse
 import itertools
 import time
 
-from condgen import runtime
-from condgen.config import Pix2PixConfig
-from condgen.data import paired, synthetic
-from condgen.training.pix2pix import build
+from condgen.core import runtime
+from condgen.facades import scenes as synthetic
+from condgen.pix2pix import data as paired
+from condgen.pix2pix.config import Pix2PixConfig
+from condgen.pix2pix.train import build
 
 
 def main() -> None:

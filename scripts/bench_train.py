@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from condgen import runtime
-from condgen.config import TrainConfig
-from condgen.data import mnist
-from condgen.training.fit import build_gan
+from condgen.core import runtime
+from condgen.families import MODELS, models_of
+from condgen.mnist import data as mnist
+from condgen.mnist.config import GanConfig
+from condgen.mnist.train import build
 
 
 def main() -> None:
@@ -22,27 +23,30 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--jit", action="store_true")
     parser.add_argument("--spe", type=int, default=1)
-    parser.add_argument("--models", default="gan,cgan,dcgan")
-    parser.add_argument("--mismatch-weight", type=float, default=0.0, help="cgan only")
+    parser.add_argument("--models", default=",".join(m.name for m in models_of("mnist")))
+    parser.add_argument(
+        "--mismatch-weight", type=float, default=0.0, help="conditional models only"
+    )
     parser.add_argument(
         "--nondeterministic", action="store_true", help="leave TensorFlow op determinism off"
     )
     args = parser.parse_args()
     runtime.quiet_tensorflow()
     images, labels = mnist.load_bundled()
-    for model in args.models.split(","):
+    for name in args.models.split(","):
+        model = MODELS[name]
         runtime.set_seed(0, deterministic=not args.nondeterministic)
-        config = TrainConfig(
+        config = GanConfig(
             epochs=1,
             batch_size=args.batch_size,
             jit_compile=args.jit,
             deterministic=not args.nondeterministic,
             steps_per_execution=args.spe,
-            mismatch_weight=args.mismatch_weight if model == "cgan" else 0.0,
+            mismatch_weight=args.mismatch_weight if model.conditional else 0.0,
         )
-        gan = build_gan(model, config, seed=0)
+        gan = build(model, config, seed=0)
         ds = mnist.make_dataset(
-            images, labels, args.batch_size, 0, conditional=model == "cgan"
+            images, labels, args.batch_size, 0, conditional=model.conditional
         ).repeat()
         gan.fit(ds, steps_per_epoch=args.spe * 5, epochs=1, verbose=0)  # compile + warm up
         start = time.perf_counter()
@@ -50,10 +54,10 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         rate = args.steps * args.batch_size / elapsed
         print(
-            f"{model}: {rate:,.0f} img/s, {args.steps / elapsed:,.1f} steps/s "
+            f"{name}: {rate:,.0f} img/s, {args.steps / elapsed:,.1f} steps/s "
             f"(batch {args.batch_size}, jit={args.jit}, steps_per_execution={args.spe}, "
             f"deterministic={not args.nondeterministic}"
-            + (f", mismatch_weight={args.mismatch_weight})" if model == "cgan" else ")")
+            + (f", mismatch_weight={args.mismatch_weight})" if model.conditional else ")")
         )
 
 

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def tiny_mnist(tmp_path_factory) -> Path:
     """Bundled MNIST prepared with 300 training digits (fast to train on)."""
-    from condgen.config import MnistDataConfig
-    from condgen.data import mnist
+    from condgen.mnist import data as mnist
+    from condgen.mnist.config import MnistDataConfig
 
     out = tmp_path_factory.mktemp("mnist")
     mnist.prepare(MnistDataConfig(max_train_images=300), 0, out, out / "raw")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from condgen.models.augment import cutout, diff_augment, parse_policy, translate
+from condgen.mnist.augment import cutout, diff_augment, parse_policy, translate
 
 
 def digits(batch: int = 16) -> np.ndarray:

@@ -2,14 +2,8 @@ import textwrap
 
 import pytest
 
-from condgen.config import (
-    ConfigError,
-    EvaluatorConfig,
-    MnistDataConfig,
-    load_section,
-    load_seed,
-    load_train,
-)
+from condgen.core.params import ConfigError, load_section, load_seed, load_train
+from condgen.mnist.config import EvaluatorConfig, MnistDataConfig
 from tests.conftest import ROOT
 
 

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from condgen.config import CycleGANConfig, UnpairedDataConfig
-from condgen.data import unpaired
+from condgen.cyclegan import data as unpaired
+from condgen.cyclegan.config import CycleGANConfig, UnpairedDataConfig
+from condgen.families import MODELS
 
 CONFIG = CycleGANConfig(
     epochs=3, batch_size=1, base_filters=4, residual_blocks=1, pool_size=3, steps_per_execution=2
@@ -58,12 +59,13 @@ def data(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(data, tmp_path_factory):
-    from condgen.evaluation import cyclegan as evaluation
-    from condgen.training import cyclegan as training
+    from condgen.cyclegan import evaluate as evaluation
+    from condgen.cyclegan import train as training
 
     root = tmp_path_factory.mktemp("cyclegan")
     recorder = StateRecorder()
     info = training.train(
+        MODELS["cyclegan"],
         CONFIG,
         0,
         data,
@@ -103,12 +105,13 @@ def test_learning_rate_is_constant_then_decays_to_zero(trained):
 
 
 def test_resume_restores_pools_schedule_and_weights(data, trained, tmp_path):
-    from condgen.training import cyclegan as training
+    from condgen.cyclegan import train as training
 
     _, _, _, reference = trained
     first = StateRecorder(stop_after=1)
     with pytest.raises(KeyboardInterrupt):
         training.train(
+            MODELS["cyclegan"],
             CONFIG,
             0,
             data,
@@ -122,6 +125,7 @@ def test_resume_restores_pools_schedule_and_weights(data, trained, tmp_path):
     assert saved["count"] == 3  # the pools are full after 12 steps
     second = StateRecorder()
     training.train(
+        MODELS["cyclegan"],
         CONFIG,
         0,
         data,
@@ -167,7 +171,7 @@ def test_evaluation_scores_both_ways_against_truth_and_input(data, trained):
 
 
 def test_evaluation_without_ground_truth_reports_why_fid_is_missing(data, trained, tmp_path):
-    from condgen.evaluation import cyclegan as evaluation
+    from condgen.cyclegan import evaluate as evaluation
 
     root, *_ = trained
     test_a, test_b = unpaired.load_split(data / "test.npz")
@@ -185,6 +189,6 @@ def test_evaluation_without_ground_truth_reports_why_fid_is_missing(data, traine
     assert "a2b_l1" not in result and "fid_a2b" not in result
     assert "FID skipped" in result["fid_note"] and "none.h5" in result["fid_note"]
     assert result["num_test_b"] == 2 and 0 < result["cycle_a_l1"] < 1
-    from condgen.registry.register import registration
+    from condgen.cyclegan.registration import registration
 
-    assert registration("cyclegan").metric_of(result) == "cycle_a_l1"
+    assert registration(MODELS["cyclegan"]).metric_of(result) == "cycle_a_l1"

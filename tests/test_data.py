@@ -1,7 +1,8 @@
 import numpy as np
 
-from condgen.config import MnistDataConfig
-from condgen.data import mnist
+from condgen.core.images import to_uint8
+from condgen.mnist import data as mnist
+from condgen.mnist.config import MnistDataConfig
 
 
 def test_bundled_split_is_stratified_and_deterministic(tmp_path):
@@ -31,4 +32,4 @@ def test_model_range_round_trip():
     images = np.array([[[0, 255], [128, 1]]], np.uint8)
     scaled = mnist.to_model_range(images)
     assert scaled.shape == (1, 2, 2, 1) and scaled.min() == -1.0 and scaled.max() == 1.0
-    np.testing.assert_array_equal(mnist.to_uint8(scaled), images)
+    np.testing.assert_array_equal(to_uint8(scaled), images)

@@ -8,9 +8,9 @@ import threading
 import numpy as np
 import pytest
 
-from condgen.config import MnistDataConfig
-from condgen.data import mnist
-from condgen.data.download import DownloadError, download
+from condgen.core.download import DownloadError, download
+from condgen.mnist import data as mnist
+from condgen.mnist.config import MnistDataConfig
 
 
 def small_mnist_npz() -> bytes:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from condgen.evaluation import metrics as m
+from condgen.core import metrics as m
 
 
 def test_frechet_distance_of_gaussians_matches_closed_form():

@@ -3,10 +3,14 @@
 import numpy as np
 import pytest
 
-from condgen.config import TrainConfig
-from condgen.models import MODELS
-from condgen.models.blocks import Maxout
-from condgen.training.fit import build_gan
+from condgen.families import MODELS
+from condgen.mnist.config import GanConfig
+from condgen.mnist.networks import NETWORKS, Maxout
+from condgen.mnist.train import build
+
+
+def build_gan(model: str, config: GanConfig, seed: int = 0):
+    return build(MODELS[model], config, seed)
 
 
 def dense(n_in, n_out, bias=True):
@@ -45,8 +49,9 @@ EXPECTED = {
 @pytest.mark.parametrize("model", ["gan", "cgan", "dcgan"])
 def test_shapes_and_parameter_counts(model):
     spec = MODELS[model]
-    generator = spec.build_generator(100)
-    discriminator = spec.build_discriminator()
+    build_generator, build_discriminator = NETWORKS[spec.networks]
+    generator = build_generator(100)
+    discriminator = build_discriminator()
     assert generator.count_params() == EXPECTED[model][0]
     assert discriminator.count_params() == EXPECTED[model][1]
     noise = np.zeros((3, 100), np.float32)
@@ -85,10 +90,10 @@ def test_maxout_takes_max_over_pieces():
     ],
 )
 def test_one_training_step_moves_losses(model, augment, mismatch, tiny_mnist):
-    from condgen.data import mnist
+    from condgen.mnist import data as mnist
 
     images, labels = mnist.load_split(tiny_mnist / "train.npz")
-    config = TrainConfig(epochs=1, batch_size=16, diff_augment=augment, mismatch_weight=mismatch)
+    config = GanConfig(epochs=1, batch_size=16, diff_augment=augment, mismatch_weight=mismatch)
     gan = build_gan(model, config, seed=0)
     ds = mnist.make_dataset(images, labels, 16, 0, conditional=MODELS[model].conditional)
     batch = next(iter(ds))
@@ -110,10 +115,10 @@ def test_one_training_step_moves_losses(model, augment, mismatch, tiny_mnist):
 
 
 def test_weight_average_follows_the_generator(tiny_mnist):
-    from condgen.data import mnist
+    from condgen.mnist import data as mnist
 
     images, labels = mnist.load_split(tiny_mnist / "train.npz")
-    gan = build_gan("dcgan", TrainConfig(epochs=1, batch_size=16, ema_decay=0.75), seed=0)
+    gan = build_gan("dcgan", GanConfig(epochs=1, batch_size=16, ema_decay=0.75), seed=0)
     assert gan.final_generator is gan.ema_generator
     before = [w.numpy().copy() for w in gan.generator.weights]
     for average, current in zip(before, gan.ema_generator.weights, strict=True):
@@ -125,12 +130,12 @@ def test_weight_average_follows_the_generator(tiny_mnist):
     for old, new, average in zip(before, after, gan.ema_generator.weights, strict=True):
         np.testing.assert_allclose(average.numpy(), 0.75 * old + 0.25 * new, rtol=1e-5, atol=1e-6)
     assert any(not np.allclose(o, n) for o, n in zip(before, after, strict=True))
-    plain = build_gan("gan", TrainConfig(epochs=1, batch_size=16), seed=0)
+    plain = build_gan("gan", GanConfig(epochs=1, batch_size=16), seed=0)
     assert plain.ema_generator is None and plain.final_generator is plain.generator
 
 
 def test_mismatched_labels_are_always_another_class():
-    gan = build_gan("cgan", TrainConfig(epochs=1, batch_size=16, mismatch_weight=1.0), seed=0)
+    gan = build_gan("cgan", GanConfig(epochs=1, batch_size=16, mismatch_weight=1.0), seed=0)
     true = np.repeat(np.arange(10), 300)
     wrong = np.argmax(np.asarray(gan._wrong_labels(np.eye(10, dtype=np.float32)[true])), axis=1)
     assert not np.any(wrong == true)
@@ -142,7 +147,7 @@ def test_mismatched_labels_are_always_another_class():
 
 
 def test_mismatch_loss_rewards_rejecting_wrong_pairs():
-    from condgen.models import losses
+    from condgen.core import losses
 
     low = float(losses.mismatch_loss(np.full((4, 1), -5.0, np.float32)))
     high = float(losses.mismatch_loss(np.full((4, 1), 5.0, np.float32)))
@@ -152,19 +157,19 @@ def test_mismatch_loss_rewards_rejecting_wrong_pairs():
 
 def test_mismatch_needs_labels():
     with pytest.raises(ValueError, match="mismatch_weight needs a conditional GAN"):
-        build_gan("dcgan", TrainConfig(epochs=1, batch_size=16, mismatch_weight=1.0), seed=0)
+        build_gan("dcgan", GanConfig(epochs=1, batch_size=16, mismatch_weight=1.0), seed=0)
 
 
 def test_mismatch_term_adds_to_d_loss_only(tiny_mnist):
-    from condgen import runtime
-    from condgen.data import mnist
+    from condgen.core import runtime
+    from condgen.mnist import data as mnist
 
     images, labels = mnist.load_split(tiny_mnist / "train.npz")
     batch = next(iter(mnist.make_dataset(images, labels, 16, 0, conditional=True)))
     results = {}
     for weight in (0.0, 1.0):
         runtime.set_seed(3)
-        gan = build_gan("cgan", TrainConfig(epochs=1, batch_size=16, mismatch_weight=weight), 3)
+        gan = build_gan("cgan", GanConfig(epochs=1, batch_size=16, mismatch_weight=weight), 3)
         results[weight] = {
             k: float(v) for k, v in gan.train_on_batch(batch, return_dict=True).items()
         }

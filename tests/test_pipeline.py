@@ -21,7 +21,7 @@ import pytest
 import requests
 import yaml
 
-from condgen.registry.requests import decode_png_base64
+from condgen.serving.requests import decode_png_base64
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -295,8 +295,8 @@ def test_cli_generate_through_the_server(served_cgan, project, tmp_path):
 def test_served_pix2pix_translates_any_size_and_refuses_non_images(served_pix2pix, project):
     import base64
 
-    from condgen.data import synthetic
-    from condgen.registry.requests import png_base64
+    from condgen.facades import scenes as synthetic
+    from condgen.serving.requests import png_base64
 
     label_map = synthetic.label_map(synthetic.sample_scene(3, 48))  # not the model's 32 px
     good = {"dataframe_records": [{"image": png_base64(label_map)}]}
@@ -323,7 +323,7 @@ def test_served_pix2pix_translates_any_size_and_refuses_non_images(served_pix2pi
 def test_cli_translate_from_the_registry(project, tmp_path):
     from PIL import Image
 
-    from condgen.data import synthetic
+    from condgen.facades import scenes as synthetic
 
     source = tmp_path / "labels.png"
     Image.fromarray(synthetic.label_map(synthetic.sample_scene(5, 40))).save(source)
@@ -343,8 +343,8 @@ def test_cli_translate_from_the_registry(project, tmp_path):
 
 
 def test_served_cyclegan_translates_both_ways_and_refuses_bad_requests(served_cyclegan, project):
-    from condgen.data import synthetic
-    from condgen.registry.requests import png_base64
+    from condgen.facades import scenes as synthetic
+    from condgen.serving.requests import png_base64
 
     day, night = synthetic.generate_day_night(1, 40, 7)  # not the model's 32 px
     rows = [
@@ -379,7 +379,7 @@ def test_served_cyclegan_translates_both_ways_and_refuses_bad_requests(served_cy
 def test_cli_translate_cyclegan_needs_a_direction(project, tmp_path):
     from PIL import Image
 
-    from condgen.data import synthetic
+    from condgen.facades import scenes as synthetic
 
     day, _ = synthetic.generate_day_night(1, 36, 9)
     source = tmp_path / "day.png"

@@ -7,17 +7,18 @@ import numpy as np
 import pytest
 from keras import layers
 
-from condgen.models import losses
-from condgen.models.conv_blocks import ReflectionPadding2D, conv_block, downsample, upsample
-from condgen.models.pix2pix import (
+from condgen.core import losses
+from condgen.core.layers import (
     PATCHES,
-    Pix2Pix,
-    build_patchgan_discriminator,
-    build_pix2pix,
-    build_pix2pix_generator,
+    ReflectionPadding2D,
+    build_unet_generator,
+    conv_block,
+    downsample,
     receptive_field,
-    translate,
+    upsample,
 )
+from condgen.pix2pix.model import Pix2Pix, build_patchgan_discriminator, build_pix2pix
+from condgen.serving.translate import translate
 
 
 def conv(k, c_in, c_out, bias):
@@ -67,7 +68,7 @@ def blocks(model, prefix):
 @pytest.mark.parametrize("kind", ["unet", "encoder_decoder"])
 @pytest.mark.parametrize("size", [32, 64, 128, 256])
 def test_generator_shape_depth_and_parameter_count(size, kind):
-    generator = build_pix2pix_generator(size, kind)
+    generator = build_unet_generator(size, kind)
     assert generator.name == f"{kind}_generator"
     # Down to a 1x1 bottleneck: one stride-2 block per halving.
     down = blocks(generator, "down_")
@@ -88,8 +89,8 @@ def test_unet_count_matches_the_reference():
 
 
 def test_skips_join_encoder_to_decoder_only_in_unet():
-    unet = build_pix2pix_generator(32, "unet")
-    plain = build_pix2pix_generator(32, "encoder_decoder")
+    unet = build_unet_generator(32, "unet")
+    plain = build_unet_generator(32, "encoder_decoder")
     skips = [layer for layer in unet.layers if isinstance(layer, layers.Concatenate)]
     assert len(skips) == 4
     # skip_j joins up_j with the encoder block of the same resolution: down_{depth - j}.
@@ -102,7 +103,7 @@ def test_skips_join_encoder_to_decoder_only_in_unet():
 
 
 def test_dropout_in_the_first_three_decoder_blocks_and_norms_as_in_the_paper():
-    generator = build_pix2pix_generator(64, "unet")
+    generator = build_unet_generator(64, "unet")
 
     def has(block, kind):
         return [x for x in block.layers if isinstance(x, kind)]
@@ -126,7 +127,7 @@ def test_dropout_in_the_first_three_decoder_blocks_and_norms_as_in_the_paper():
 
 
 def test_weights_start_from_normal_0_002():
-    generator = build_pix2pix_generator(64, "unet")
+    generator = build_unet_generator(64, "unet")
     discriminator = build_patchgan_discriminator(64, "70")
     for network in (generator, discriminator):
         kernels = [w.numpy() for w in network.trainable_weights if w.path.endswith("kernel")]
@@ -150,7 +151,7 @@ def test_receptive_field_of_a_layer_spec():
     assert receptive_field([(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)]) == 70
     assert receptive_field([(3, 1), (3, 1)]) == 5
     with pytest.raises(ValueError, match="transposed"):
-        receptive_field(build_pix2pix_generator(32))
+        receptive_field(build_unet_generator(32))
 
 
 @pytest.mark.parametrize("patch", PATCHES)
@@ -215,7 +216,7 @@ def test_one_training_step_moves_losses_and_both_networks():
 
 
 @pytest.mark.parametrize("setting", ["mixed_float16", "mirrored"])
-def test_fit_with_validation_under_mixed_precision_and_a_strategy(setting):
+def test_fit_under_mixed_precision_and_a_strategy(setting):
     import tensorflow as tf
 
     def optimizer():
@@ -237,36 +238,24 @@ def test_fit_with_validation_under_mixed_precision_and_a_strategy(setting):
             data,
             epochs=1,
             steps_per_epoch=2,
-            validation_data=data,
-            validation_steps=1,
             shuffle=False,
             verbose=0,
         ).history
     finally:
         keras.mixed_precision.set_global_policy(policy)
-    assert {"g_loss", "d_loss", "val_g_loss", "val_d_loss"} <= set(history)
+    assert {"g_gan_loss", "g_l1_loss", "g_loss", "d_loss"} <= set(history)
     assert all(np.isfinite(v[-1]) for v in history.values())
     # Images and logits reach the losses (and serving) in float32 whatever the policy.
     assert model.generator.output.dtype == "float32"
     assert model.discriminator.output.dtype == "float32"
 
 
-@pytest.mark.parametrize("test_training_mode", [True, False])
-def test_test_step_reports_losses_and_changes_nothing(test_training_mode):
-    model = compiled(32, test_training_mode=test_training_mode)
-    before = snapshot(model)
-    logs = model.test_on_batch(*pair_batch(2, 32), return_dict=True)
-    assert set(logs) == {"g_gan_loss", "g_l1_loss", "g_loss", "d_loss"}
-    assert all(np.isfinite(float(v)) for v in logs.values())
-    assert unchanged(before, model)
-
-
 def test_translate_modes_leave_the_generator_as_it_was():
-    generator = build_pix2pix_generator(32, "unet")
+    generator = build_unet_generator(32, "unet")
     images = pair_batch(2, 32)[0]
     before = snapshot(generator)
-    plain = [np.asarray(translate(generator, images, training_mode=False)) for _ in range(2)]
-    noisy = [np.asarray(translate(generator, images, training_mode=True)) for _ in range(2)]
+    plain = [np.asarray(translate(generator, images, train_mode_at_test=False)) for _ in range(2)]
+    noisy = [np.asarray(translate(generator, images, train_mode_at_test=True)) for _ in range(2)]
     for out in plain + noisy:
         assert out.shape == (2, 32, 32, 3) and np.all(np.abs(out) <= 1.0)
     np.testing.assert_array_equal(plain[0], plain[1])
@@ -276,10 +265,10 @@ def test_translate_modes_leave_the_generator_as_it_was():
     assert not np.allclose(noisy[0], noisy[1])
     # A seed fixes the dropout masks, whatever the layers' own seed states (a rebuilt copy).
     state = [v.numpy().copy() for v in generator.non_trainable_variables]
-    seeded = np.asarray(translate(generator, images, training_mode=True, seed=7))
+    seeded = np.asarray(translate(generator, images, train_mode_at_test=True, seed=7))
     np.testing.assert_array_equal(seeded, translate(generator, images, True, seed=7))
     assert not np.allclose(seeded, translate(generator, images, True, seed=8))
-    copy = build_pix2pix_generator(32, "unet")
+    copy = build_unet_generator(32, "unet")
     copy.set_weights(generator.get_weights())
     np.testing.assert_allclose(seeded, translate(copy, images, True, seed=7), atol=1e-6)
     for a, b in zip(state, generator.non_trainable_variables, strict=True):
@@ -291,7 +280,7 @@ def test_translate_modes_leave_the_generator_as_it_was():
 
 
 def test_generator_survives_save_and_load(tmp_path):
-    generator = build_pix2pix_generator(32, "unet")
+    generator = build_unet_generator(32, "unet")
     generator.save(tmp_path / "generator.keras")
     loaded = keras.models.load_model(tmp_path / "generator.keras")
     images = pair_batch(1, 32)[0]
@@ -308,14 +297,14 @@ def test_generator_survives_save_and_load(tmp_path):
 def test_pix2pix_model_api():
     model = build_pix2pix(32, "encoder_decoder", patch=16, l1_weight=10.0)
     assert isinstance(model, Pix2Pix) and model.final_generator is model.generator
-    info = model.describe()
-    assert info["generator"] == "encoder_decoder_generator"
-    assert info["generator_trainable_params"] == generator_trainable(32, skips=False)
-    assert info["discriminator"] == "patchgan_16" and info["receptive_field"] == 16
-    assert info["l1_weight"] == 10.0
-    narrow = build_pix2pix(64, base_filters=32).describe()  # junyanz's --ngf 32 --ndf 32
-    assert narrow["generator_trainable_params"] == generator_trainable(64, True, base=32)
-    assert narrow["discriminator_trainable_params"] == (
+    assert model.generator.name == "encoder_decoder_generator"
+    assert trainable(model.generator) == generator_trainable(32, skips=False)
+    assert model.discriminator.name == "patchgan_16"
+    assert receptive_field(model.discriminator) == 16
+    assert model.l1_weight == 10.0
+    narrow = build_pix2pix(64, base_filters=32)  # junyanz's --ngf 32 --ndf 32
+    assert trainable(narrow.generator) == generator_trainable(64, True, base=32)
+    assert trainable(narrow.discriminator) == (
         conv(4, 6, 32, True)
         + conv(4, 32, 64, False)
         + 2 * 64
@@ -355,10 +344,10 @@ def test_generic_blocks_for_the_image_models():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: build_pix2pix_generator(48), "power of two from 32 to 256.*32, 64, 128, 256"),
-        (lambda: build_pix2pix_generator(512), "power of two"),
-        (lambda: build_pix2pix_generator(16), "power of two"),
-        (lambda: build_pix2pix_generator(32, "resnet"), "'resnet'.*unet, encoder_decoder"),
+        (lambda: build_unet_generator(48), "power of two from 32 to 256.*32, 64, 128, 256"),
+        (lambda: build_unet_generator(512), "power of two"),
+        (lambda: build_unet_generator(16), "power of two"),
+        (lambda: build_unet_generator(32, "resnet"), "'resnet'.*unet, encoder_decoder"),
         (lambda: build_patchgan_discriminator(32, "34"), "'34'.*pixel, 16, 70, 286"),
         (lambda: build_pix2pix(100), "power of two"),
         (lambda: build_pix2pix(32, patch=142), "142.*pixel, 16, 70, 286"),

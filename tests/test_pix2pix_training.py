@@ -7,14 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from condgen.config import PairedDataConfig, Pix2PixConfig
-from condgen.data import paired
+from condgen.families import MODELS
+from condgen.pix2pix import data as paired
+from condgen.pix2pix.config import PairedDataConfig, Pix2PixConfig
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from condgen.evaluation import pix2pix as evaluation
-    from condgen.training import pix2pix as training
+    from condgen.pix2pix import evaluate as evaluation
+    from condgen.pix2pix import train as training
 
     root = tmp_path_factory.mktemp("pix2pix")
     paired.prepare(
@@ -22,9 +23,18 @@ def trained(tmp_path_factory):
     )
     config = Pix2PixConfig(epochs=2, batch_size=2, base_filters=8)
     info = training.train(
-        config, 0, root / "data", root / "model", root / "ckpt", log_to_mlflow=False, verbose=0
+        MODELS["pix2pix"],
+        config,
+        0,
+        root / "data",
+        root / "model",
+        root / "ckpt",
+        log_to_mlflow=False,
+        verbose=0,
     )
-    result = evaluation.evaluate(config, 0, root / "model", root / "data", root / "report")
+    result = evaluation.evaluate(
+        config.train_mode_at_test, 0, root / "model", root / "data", root / "report"
+    )
     return root, info, result
 
 
@@ -53,7 +63,7 @@ def test_evaluation_scores_model_and_baseline(trained):
 
 
 def test_translation_keeps_the_callers_size_and_is_seeded(trained):
-    from condgen.registry.translate import translate_images
+    from condgen.serving.translate import translate_images
 
     root, _, _ = trained
     generator = keras.models.load_model(root / "model" / "generator.keras")

@@ -5,7 +5,8 @@ import json
 import pandas as pd
 import pytest
 
-from condgen.models import MODELS
+from condgen.families import MODELS
+from condgen.mnist.networks import NETWORKS
 
 
 @pytest.fixture()
@@ -21,7 +22,7 @@ def fake_training(root, fid):
     report_dir = root / "reports" / "gan"
     model_dir.mkdir(parents=True, exist_ok=True)
     report_dir.mkdir(parents=True, exist_ok=True)
-    MODELS["gan"].build_generator(100).save(model_dir / "generator.keras")
+    NETWORKS[MODELS["gan"].networks][0](100).save(model_dir / "generator.keras")
     (model_dir / "run.json").write_text(json.dumps({"run_id": None}))
     pd.DataFrame({"epoch": [1], "g_loss": [1.0], "d_loss": [1.0]}).to_csv(
         model_dir / "history.csv", index=False
@@ -33,7 +34,10 @@ def fake_training(root, fid):
 def test_champion_moves_only_when_beaten(store):
     import mlflow
 
-    from condgen.registry.register import log_evaluation, register
+    from condgen.core.registry import log_evaluation, register
+    from condgen.mnist.registration import registration
+
+    recipe = registration(MODELS["gan"])
 
     decisions = []
     for fid in (50.0, 40.0, 45.0, 40.0):
@@ -41,7 +45,7 @@ def test_champion_moves_only_when_beaten(store):
         for name in ("grid.png", "losses.png"):
             (report_dir / name).write_bytes(b"")
         log_evaluation("gan", model_dir, report_dir, {"fid_mnist": fid})
-        decisions.append(register("gan", model_dir, report_dir, report_dir / "reg.json"))
+        decisions.append(register(recipe, "gan", model_dir, report_dir, report_dir / "reg.json"))
     assert [d["promoted"] for d in decisions] == [True, True, False, False]
     assert [d["champion_version"] for d in decisions] == [1, 2, 2, 2]
     assert "does not beat champion v2's 40" in decisions[3]["reason"]

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from condgen.registry.requests import (
+from condgen.serving.requests import (
     RequestError,
     decode_png_base64,
     noise_for_seeds,

@@ -1,6 +1,6 @@
 import pytest
 
-from condgen.models.schedules import LinearDecay
+from condgen.core.schedules import LinearDecay
 
 
 def test_linear_decay_start_middle_end():

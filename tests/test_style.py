@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from condgen.models.style import (
+from condgen.style.model import (
     FeatureExtractor,
     StyleError,
     StyleLoss,
@@ -99,8 +99,8 @@ def test_stage_run_writes_images_sheet_losses_and_metrics(tmp_path):
     import pandas as pd
     from PIL import Image
 
-    from condgen.config import StyleConfig, StylePair
-    from condgen.training.style import run
+    from condgen.style.config import StyleConfig, StylePair
+    from condgen.style.transfer import run
 
     photo = tmp_path / "photo.png"
     Image.fromarray((np.random.default_rng(0).uniform(0, 255, (20, 30, 3))).astype(np.uint8)).save(
@@ -128,7 +128,7 @@ def test_stage_run_writes_images_sheet_losses_and_metrics(tmp_path):
 
 
 def test_unreadable_or_unknown_images_are_named(tmp_path):
-    from condgen.training.style import load_image
+    from condgen.style.transfer import load_image
 
     notes = tmp_path / "notes.jpg"
     notes.write_text("not an image")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from condgen.data import synthetic as syn
+from condgen.facades import scenes as syn
 
 
 @pytest.mark.parametrize("size", [32, 256])

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from condgen.config import TrainConfig
-from condgen.training.fit import train
+from condgen.families import MODELS
+from condgen.mnist.config import GanConfig
+from condgen.mnist.train import train
 
 
 class StopAfterEpoch(keras.callbacks.Callback):
@@ -27,13 +28,13 @@ def weights(path):
     return [w.copy() for w in keras.models.load_model(path).get_weights()]
 
 
-CONFIG = TrainConfig(epochs=3, batch_size=50, ema_decay=0.9)
+CONFIG = GanConfig(epochs=3, batch_size=50, ema_decay=0.9)
 
 
 def fit(data, folder, name, config=CONFIG, **kwargs):
     """Train the GAN without MLflow into folder/name (backups in folder/ckpt_name)."""
     return train(
-        "gan",
+        MODELS["gan"],
         config,
         0,
         data,
@@ -77,17 +78,17 @@ def test_same_seed_same_weights_and_resume_continues(tiny_mnist, tmp_path):
 def test_changed_params_do_not_resume_a_stale_backup(tiny_mnist, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         fit(tiny_mnist, tmp_path, "c", extra_callbacks=[StopAfterEpoch(0)])
-    fit(tiny_mnist, tmp_path, "c", config=TrainConfig(epochs=2, batch_size=60))
+    fit(tiny_mnist, tmp_path, "c", config=GanConfig(epochs=2, batch_size=60))
     assert pd.read_csv(tmp_path / "c" / "history.csv")["epoch"].tolist() == [1, 2]
 
 
 def test_batch_larger_than_data_is_a_clear_error(tiny_mnist, tmp_path):
     with pytest.raises(ValueError, match=r"train\.gan\.batch_size \(1000\) is larger"):
-        fit(tiny_mnist, tmp_path, "o", config=TrainConfig(epochs=1, batch_size=1000))
+        fit(tiny_mnist, tmp_path, "o", config=GanConfig(epochs=1, batch_size=1000))
 
 
 def test_epochs_are_whole_executions():
-    from condgen.training.fit import epoch_steps
+    from condgen.core.fit import epoch_steps
 
     assert epoch_steps(4000, 64, 10) == (60, 10)  # 62 steps rounded down to whole executions
     assert epoch_steps(300, 50, 1) == (6, 1)

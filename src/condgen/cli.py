@@ -1,5 +1,5 @@
-"""The user's command line: ``condgen generate``, ``translate``, ``stylize``, ``serve``,
-``models``."""
+"""condgen: draw digits, translate images and stylise photos with the registered models,
+serve them over HTTP, and list the champions."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import os
 import sys
 from pathlib import Path
 
-from condgen.config import MNIST_MODELS
-from condgen.runtime import quiet_tensorflow
+from condgen import families
+from condgen.core.runtime import quiet_tensorflow
 
-IMAGE_MODELS = ("pix2pix", "cyclegan")
-# Models with two generators: a request names the direction.
-TWO_WAY_MODELS = ("cyclegan",)
-SERVED_MODELS = (*MNIST_MODELS, *IMAGE_MODELS)
+# Digits come from the MNIST family; images are translated by the families that take images.
+DIGIT_MODELS = tuple(m.name for m in families.models_of("mnist"))
+IMAGE_MODELS = tuple(m.name for m in families.MODELS.values() if m.family != "mnist")
+SERVED_MODELS = tuple(families.MODELS)
 
 
 class CliError(RuntimeError):
@@ -24,7 +24,7 @@ class CliError(RuntimeError):
 
 
 def _model_uri(model: str, alias: str) -> str:
-    from condgen import tracking
+    from condgen.core import tracking
 
     return f"models:/{tracking.registered_name(model)}@{alias}"
 
@@ -34,12 +34,13 @@ def _request_rows(model: str, label: int | None, n: int, seed: int | None) -> di
 
     first = seed if seed is not None else secrets.randbits(31)
     rows: dict = {"seed": [first + i for i in range(n)]}
-    if model == "cgan":
+    if families.MODELS[model].conditional:
         if label is None:
-            raise CliError("--label is required for the cgan model (a digit 0-9)")
+            raise CliError(f"--label is required for the {model} model (a digit 0-9)")
         rows["label"] = [label] * n
     elif label is not None:
-        raise CliError(f"--label only applies to cgan; {model} is unconditional")
+        conditional = ", ".join(m.name for m in families.MODELS.values() if m.conditional)
+        raise CliError(f"--label only applies to {conditional}; {model} is unconditional")
     return rows
 
 
@@ -47,7 +48,7 @@ def _predict_local(model: str, alias: str, rows: dict, as_float: bool = True):
     import mlflow
     import pandas as pd
 
-    from condgen import tracking
+    from condgen.core import tracking
 
     mlflow.set_tracking_uri(tracking.tracking_uri())
     uri = _model_uri(model, alias)
@@ -90,8 +91,8 @@ def _predict_http(url: str, rows: dict):
 def cmd_generate(args: argparse.Namespace) -> None:
     import numpy as np
 
-    from condgen.evaluation.plots import image_grid
-    from condgen.registry.requests import decode_png_base64
+    from condgen.core.plots import image_grid
+    from condgen.serving.requests import decode_png_base64
 
     if not 1 <= args.n <= 256:
         raise CliError(f"-n {args.n}: ask for 1 to 256 images")
@@ -118,7 +119,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
 def cmd_translate(args: argparse.Namespace) -> None:
     import base64
 
-    from condgen.registry.requests import RequestError, decode_image, decode_png_base64
+    from condgen.serving.requests import RequestError, decode_image, decode_png_base64
 
     source = Path(args.input)
     if not source.is_file():
@@ -128,9 +129,12 @@ def cmd_translate(args: argparse.Namespace) -> None:
         decode_image(text, 0)
     except RequestError as err:
         raise CliError(f"{source}: not an image Pillow can read; give a PNG or JPEG") from err
-    if args.model in TWO_WAY_MODELS:
+    directions = families.MODELS[args.model].directions
+    if directions:
         if args.direction is None:
-            raise CliError(f"{args.model} translates both ways: add --direction a2b or b2a")
+            raise CliError(
+                f"{args.model} translates both ways: add --direction {' or '.join(directions)}"
+            )
         rows = {"image": [text], "direction": [args.direction]}
     else:
         if args.direction is not None:
@@ -153,9 +157,11 @@ def cmd_translate(args: argparse.Namespace) -> None:
 def cmd_stylize(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
-    from condgen.config import ConfigError, StyleConfig, build
-    from condgen.models.style import StyleError
-    from condgen.training.style import load_image, make_extractor, to_uint8, transfer
+    from condgen.core.images import unit_to_uint8
+    from condgen.core.params import ConfigError, build
+    from condgen.style.config import StyleConfig
+    from condgen.style.model import StyleError
+    from condgen.style.transfer import load_image, make_extractor, transfer
 
     overrides = {
         "backbone": args.backbone,
@@ -187,7 +193,7 @@ def cmd_stylize(args: argparse.Namespace) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     from PIL import Image
 
-    Image.fromarray(to_uint8(image)).save(out)
+    Image.fromarray(unit_to_uint8(image)).save(out)
     first, last = history[0]["total"], history[-1]["total"]
     print(
         f"wrote {out} ({image.shape[1]}x{image.shape[0]}, {config.backbone}, "
@@ -196,7 +202,7 @@ def cmd_stylize(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from condgen import tracking
+    from condgen.core import tracking
 
     env = dict(os.environ)
     env.setdefault("MLFLOW_TRACKING_URI", tracking.tracking_uri())
@@ -224,7 +230,7 @@ def cmd_models(args: argparse.Namespace) -> None:
     import mlflow
     from mlflow import MlflowClient
 
-    from condgen import tracking
+    from condgen.core import tracking
 
     mlflow.set_tracking_uri(tracking.tracking_uri())
     client = MlflowClient()
@@ -252,8 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="draw digits from a registered MNIST generator")
-    gen.add_argument("--model", choices=MNIST_MODELS, required=True)
-    gen.add_argument("--label", type=int, help="digit to draw (cgan only)")
+    gen.add_argument("--model", choices=DIGIT_MODELS, required=True)
+    conditional = ", ".join(m.name for m in families.MODELS.values() if m.conditional)
+    gen.add_argument("--label", type=int, help=f"digit to draw ({conditional} only)")
     gen.add_argument("-n", type=int, default=16, help="how many images (1-256)")
     gen.add_argument("-o", "--output", required=True, help="PNG file for the grid")
     gen.add_argument("--seed", type=int, help="first noise seed (default: random)")
@@ -267,12 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("input", help="image file (PNG, JPEG, ...; any size)")
     tr.add_argument("--model", choices=IMAGE_MODELS, required=True)
     tr.add_argument("-o", "--output", help="PNG file (default: <input>-<model>.png)")
+    directions = sorted({d for m in families.MODELS.values() for d in m.directions})
+    two_way = ", ".join(m.name for m in families.MODELS.values() if m.directions)
     tr.add_argument(
         "--direction",
-        choices=("a2b", "b2a"),
-        help="cyclegan: a2b (domain A to B, e.g. day to night) or b2a",
+        choices=directions,
+        help=f"{two_way}: a2b (domain A to B, e.g. day to night) or b2a",
     )
-    tr.add_argument("--seed", type=int, default=0, help="pix2pix: test-time dropout seed")
+    tr.add_argument("--seed", type=int, default=0, help="one-way models: test-time dropout seed")
     tr.add_argument("--alias", default="champion", help="registry alias (default: champion)")
     tr.add_argument("--url", help="ask a running server (condgen serve) instead of loading")
     tr.set_defaults(func=cmd_translate)

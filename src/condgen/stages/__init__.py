@@ -1,20 +1,25 @@
-"""One thin entry point per DVC stage: read params, call one library function, write outputs."""
+"""The DVC stages: generic entry points that look the model or family up in condgen.families.
+
+``prepare <family>``, ``train <model>``, ``evaluate <model>``, ``register <model>``, and
+``run <stage>`` for a family's own stages. Each reads its params, calls one function of the
+family and prints one line; it imports only the family it runs.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from condgen.runtime import quiet_tensorflow
+from condgen.core.runtime import quiet_tensorflow
 
 quiet_tensorflow()
 
 
 def run_stage(body: Callable[[], object]) -> None:
     """Run a stage body; expected failures print one clear line and exit with status 2."""
-    from condgen.config import ConfigError
-    from condgen.data.download import DownloadError
-    from condgen.data.mnist import DataError
+    from condgen.core.download import DownloadError
+    from condgen.core.images import DataError
+    from condgen.core.params import ConfigError
 
     try:
         body()
@@ -23,7 +28,9 @@ def run_stage(body: Callable[[], object]) -> None:
         raise SystemExit(2) from err
 
 
-def model_arg(choices: tuple[str, ...]) -> str:
+def name_arg(choices: Iterable[str]) -> str:
+    """The one command-line argument, which must be one of ``choices``."""
+    choices = tuple(choices)
     if len(sys.argv) != 2 or sys.argv[1] not in choices:
         print(f"usage: {sys.argv[0]} {{{','.join(choices)}}}", file=sys.stderr)
         raise SystemExit(2)

@@ -1,15 +1,20 @@
 """DVC stage register@<model> / register_<model>: log, register, apply the champion policy."""
 
-from condgen.config import MNIST_MODELS
-from condgen.stages import model_arg, run_stage
+from condgen.stages import name_arg, run_stage
 
 
 def main() -> None:
-    from condgen.registry.register import register
+    from condgen import families
+    from condgen.core.registry import register
 
-    model = model_arg((*MNIST_MODELS, "pix2pix", "cyclegan"))
+    model = families.MODELS[name_arg(families.MODELS)]
+    recipe = families.module(families.family_of(model), "registration").registration(model)
     decision = register(
-        model, f"models/{model}", f"reports/{model}", f"reports/{model}/registration.json"
+        recipe,
+        model.name,
+        model.model_dir,
+        model.report_dir,
+        f"{model.report_dir}/registration.json",
     )
     print(f"registered {decision['registered_model']} v{decision['version']}: {decision['reason']}")
 

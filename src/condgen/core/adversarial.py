@@ -1,0 +1,49 @@
+"""The adversarial keras.Model base: a generator side and a discriminator side, each with its
+own optimizer; the families' models hold their algorithm in ``train_step``."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+
+def replica_share(loss):
+    """Divide by the replica count: tf.distribute sums gradients over replicas."""
+    ctx = tf.distribute.get_replica_context()
+    replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+    return loss / replicas
+
+
+class AdversarialModel(keras.Model):
+    """A generator trained against a discriminator, each with its own optimizer.
+
+    Subclasses hold the algorithm in ``train_step``; the caller builds each optimizer on its
+    own network's variables (under a strategy Keras would otherwise build the generator's on
+    the discriminator's variables too); not here, as LossScaleOptimizer.build must run once.
+    """
+
+    def compile(self, g_optimizer, d_optimizer, **kwargs):
+        # Keras' own optimizer slot gets the generator's, so no unused default is created.
+        super().compile(optimizer=g_optimizer, **kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    @property
+    def generator_variables(self) -> list:
+        """What the generator optimizer trains (CycleGAN: both generators)."""
+        return self.generator.trainable_variables
+
+    @property
+    def discriminator_variables(self) -> list:
+        """What the discriminator optimizer trains (CycleGAN: both discriminators)."""
+        return self.discriminator.trainable_variables
+
+    def _apply_gradients(self, g_tape, g_scaled_loss, d_tape, d_scaled_loss) -> None:
+        """One optimizer step for each side, from its own tape and (scaled) loss."""
+        g_vars = self.generator_variables
+        d_vars = self.discriminator_variables
+        self.g_optimizer.apply(g_tape.gradient(g_scaled_loss, g_vars), g_vars)
+        self.d_optimizer.apply(d_tape.gradient(d_scaled_loss, d_vars), d_vars)

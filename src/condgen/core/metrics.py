@@ -1,0 +1,110 @@
+"""Metrics: FID, classifier score, coverage, label accuracy (NumPy), L1/PSNR/SSIM, and the
+shapes metrics take in metrics.json and MLflow."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance of (N, D) features."""
+    features = np.asarray(features, dtype=np.float64)
+    return features.mean(axis=0), np.cov(features, rowvar=False)
+
+
+def frechet_distance(
+    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
+) -> float:
+    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2) between two Gaussians (Heusel et al. 2017).
+
+    Tr((S1 S2)^1/2) is computed as the sum of square roots of the eigenvalues of the symmetric
+    matrix S1^1/2 S2 S1^1/2, which avoids the complex round-off of a general matrix square root.
+    """
+    vals, vecs = np.linalg.eigh(sigma1)
+    sqrt_s1 = (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
+    middle = sqrt_s1 @ sigma2 @ sqrt_s1
+    trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
+    diff = mu1 - mu2
+    value = diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_sqrt
+    return float(max(value, 0.0))
+
+
+def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
+    return frechet_distance(*feature_statistics(features_a), *feature_statistics(features_b))
+
+
+def classifier_score(probs: np.ndarray, eps: float = 1e-12) -> float:
+    """exp(E_x KL(p(y|x) || p(y))): high when each sample is confident and classes are varied.
+
+    The Inception Score's formula with the MNIST evaluator in place of InceptionV3; its maximum
+    is the number of classes (10).
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    marginal = probs.mean(axis=0, keepdims=True)
+    kl = (probs * (np.log(probs + eps) - np.log(marginal + eps))).sum(axis=1)
+    return float(np.exp(kl.mean()))
+
+
+def class_coverage(probs: np.ndarray, min_share: float = 0.02) -> dict:
+    """How many classes the samples cover and how evenly.
+
+    ``classes_covered``: classes predicted for at least ``min_share`` of the samples (a
+    collapsed generator covers few); ``class_histogram_tv``: total-variation distance between
+    the predicted class histogram and the uniform one (0 = perfectly balanced).
+    """
+    predicted = np.asarray(probs).argmax(axis=1)
+    num_classes = np.asarray(probs).shape[1]
+    share = np.bincount(predicted, minlength=num_classes) / len(predicted)
+    return {
+        "classes_covered": int((share >= min_share).sum()),
+        "class_histogram_tv": float(0.5 * np.abs(share - 1.0 / num_classes).sum()),
+    }
+
+
+def label_accuracy(probs: np.ndarray, requested: np.ndarray) -> tuple[float, dict[str, float]]:
+    """Share of samples the evaluator classifies as their requested label, overall and per label."""
+    predicted = np.asarray(probs).argmax(axis=1)
+    requested = np.asarray(requested)
+    per_label = {
+        str(int(c)): float((predicted[requested == c] == c).mean()) for c in np.unique(requested)
+    }
+    return float((predicted == requested).mean()), per_label
+
+
+def image_similarity(predicted: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-image L1, PSNR (dB) and SSIM of float images in 0..1, shaped (N, H, W, C).
+
+    L1 is the mean absolute pixel difference on the 0..1 scale; PSNR and SSIM use a peak of 1
+    and TensorFlow's SSIM (11x11 Gaussian window, as in Wang et al. 2004).
+    """
+    import tensorflow as tf
+
+    predicted = np.asarray(predicted, np.float32)
+    target = np.asarray(target, np.float32)
+    if predicted.shape != target.shape:
+        raise ValueError(f"shapes differ: {predicted.shape} vs {target.shape}")
+    l1 = np.abs(predicted - target).mean(axis=(1, 2, 3))
+    psnr = tf.image.psnr(predicted, target, max_val=1.0).numpy()
+    ssim = tf.image.ssim(predicted, target, max_val=1.0).numpy()
+    return {"l1": l1, "psnr": psnr, "ssim": ssim}
+
+
+def rounded(value):
+    """Floats rounded to 6 decimals, inside mappings too (metrics.json stays readable)."""
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def flat_metrics(result: dict) -> dict[str, float]:
+    """Nested metrics flattened for MLflow (per-label accuracy 3 -> ``label_accuracy_3``)."""
+    flat: dict[str, float] = {}
+    for key, value in result.items():
+        if isinstance(value, dict):
+            stem = key.removesuffix("_per_label")
+            flat.update({f"{stem}_{k}": float(v) for k, v in value.items()})
+        elif not isinstance(value, str):  # notes stay in metrics.json only
+            flat[key] = float(value)
+    return flat

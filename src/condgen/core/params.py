@@ -1,0 +1,250 @@
+"""params.yaml sections as frozen dataclasses: the checker and the sections every family shares.
+
+Every stage reads its section through :func:`load_section`, so an unknown key, a value of the
+wrong type or a value out of range stops the stage before any work, with an error that names the
+full key path (``train.cgan.batch_size``) and what would be accepted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+
+T = TypeVar("T")
+
+DEFAULT_PARAMS = "params.yaml"
+
+
+class ConfigError(ValueError):
+    """A params value is missing, unknown, of the wrong type or out of range."""
+
+
+def _range(
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+) -> dict:
+    return {"min": lo, "max": hi, "lo_open": lo_open, "hi_open": hi_open}
+
+
+def field_(default: Any = dataclasses.MISSING, **bounds: Any) -> Any:
+    """A dataclass field with an allowed range: ``min``/``max``, ``lo_open``/``hi_open``."""
+    meta = _range(
+        bounds.get("min"),
+        bounds.get("max"),
+        lo_open=bounds.get("lo_open", False),
+        hi_open=bounds.get("hi_open", False),
+    )
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunSwitches:
+    """How a training runs on its hardware; shared by every ``train.<model>`` section."""
+
+    # Op determinism makes re-runs bit-identical; Keras then turns XLA off (not every op has a
+    # deterministic XLA kernel), so jit_compile only takes effect with deterministic: false.
+    deterministic: bool = True
+    # Speed switches: XLA compilation, several steps per tf.function call, float16 compute.
+    jit_compile: bool = False
+    steps_per_execution: int = field_(1, min=1)
+    mixed_precision: bool = False
+    # tf.distribute strategy: none (default device), mirrored (all local GPUs, or CPUs when
+    # there are none), multi_worker (TF_CONFIG cluster).
+    distribute: Literal["none", "mirrored", "multi_worker"] = "none"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AdamSchedule:
+    """Adam for both networks, with an optional linear decay to zero at the end."""
+
+    g_learning_rate: float = field_(2e-4, min=0.0, lo_open=True)
+    d_learning_rate: float = field_(2e-4, min=0.0, lo_open=True)
+    beta_1: float = field_(0.5, min=0.0, max=1.0)
+    beta_2: float = field_(0.999, min=0.0, max=1.0)
+    # Share of training after which both learning rates decay linearly to 0 (1.0 = constant).
+    lr_decay_start: float = field_(1.0, min=0.0, max=1.0)
+
+
+def _type_name(tp: Any) -> str:
+    if typing.get_origin(tp) is Literal:
+        return " | ".join(repr(a) for a in typing.get_args(tp))
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(value: Any, tp: Any, path: str) -> Any:
+    """Check ``value`` against the annotation ``tp``; return it in that type."""
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        choices = typing.get_args(tp)
+        if value not in choices:
+            raise ConfigError(
+                f"{path}: {value!r} is not one of {', '.join(repr(c) for c in choices)}"
+            )
+        return value
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: expected a list, got {value!r}")
+        return [_coerce(v, item, f"{path}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        key_tp, value_tp = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: expected a mapping, got {value!r}")
+        return {
+            _coerce(k, key_tp, f"{path} key"): _coerce(v, value_tp, f"{path}.{k}")
+            for k, v in value.items()
+        }
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(value, args[0], path)
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, path)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: expected true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{path}: expected a whole number, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            hint = ""
+            if isinstance(value, str):
+                hint = " (YAML reads 2e-4 as text: write 0.0002 or 2.0e-4)"
+            raise ConfigError(f"{path}: expected a number, got {value!r}{hint}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: expected text, got {value!r}")
+        return value
+    raise TypeError(f"unsupported config type {tp!r} at {path}")
+
+
+def _check_range(value: Any, meta: typing.Mapping, path: str) -> None:
+    lo, hi = meta.get("min"), meta.get("max")
+    if lo is not None:
+        if meta.get("lo_open") and not value > lo:
+            raise ConfigError(f"{path}: must be greater than {lo}, got {value!r}")
+        if not meta.get("lo_open") and value < lo:
+            raise ConfigError(f"{path}: must be at least {lo}, got {value!r}")
+    if hi is not None:
+        if meta.get("hi_open") and not value < hi:
+            raise ConfigError(f"{path}: must be less than {hi}, got {value!r}")
+        if not meta.get("hi_open") and value > hi:
+            raise ConfigError(f"{path}: must be at most {hi}, got {value!r}")
+
+
+def build(cls: type[T], raw: Any, path: str) -> T:
+    """Build dataclass ``cls`` from the mapping ``raw`` found at ``path`` in params."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"{path}.{unknown[0]}: unknown key; {path} accepts: {', '.join(sorted(fields))}"
+        )
+    values = {}
+    for name, f in fields.items():
+        key_path = f"{path}.{name}" if path else name
+        if name in raw:
+            value = _coerce(raw[name], hints[name], key_path)
+        elif f.default is not dataclasses.MISSING:
+            value = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            value = f.default_factory()
+        else:
+            raise ConfigError(f"{key_path}: missing; expected {_type_name(hints[name])}")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            _check_range(value, f.metadata, key_path)
+        values[name] = value
+    return cls(**values)
+
+
+def read_params(params_path: str | Path = DEFAULT_PARAMS) -> dict:
+    """The whole params file as a mapping; a missing or malformed file is a ConfigError."""
+    path = Path(params_path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: params file not found (run from the project root)")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def section(params: dict, dotted: str) -> Any:
+    """The raw value at ``dotted`` (``train.cgan``), or a ConfigError naming the missing key."""
+    node: Any = params
+    walked = []
+    for key in dotted.split("."):
+        walked.append(key)
+        if not isinstance(node, dict) or key not in node:
+            raise ConfigError(f"{'.'.join(walked)}: missing from params")
+        node = node[key]
+    return node
+
+
+def load_section(cls: type[T], dotted: str, params_path: str | Path = DEFAULT_PARAMS) -> T:
+    """Load and validate the params section ``dotted`` into ``cls``."""
+    return build(cls, section(read_params(params_path), dotted), dotted)
+
+
+def load_seed(params_path: str | Path = DEFAULT_PARAMS) -> int:
+    seed = _coerce(section(read_params(params_path), "seed"), int, "seed")
+    _check_range(seed, {"min": 0, "max": 2**31 - 1}, "seed")
+    return seed
+
+
+def load_train(model: str, params_path: str | Path = DEFAULT_PARAMS) -> Any:
+    """The validated ``train.<model>`` section, in the class its family's config declares.
+
+    The other models' names under ``train`` are checked too, so that a typo in ``train.gan``
+    is caught whichever stage runs.
+    """
+    from condgen import families
+
+    if model not in families.MODELS:
+        raise ConfigError(f"model {model!r} is not one of {', '.join(families.MODELS)}")
+    params = read_params(params_path)
+    raw = section(params, "train")
+    if not isinstance(raw, dict):
+        raise ConfigError("train: expected a mapping of models")
+    unknown = sorted(set(raw) - set(families.MODELS))
+    if unknown:
+        raise ConfigError(
+            f"train.{unknown[0]}: unknown model; train accepts: {', '.join(families.MODELS)}"
+        )
+    row = families.MODELS[model]
+    config_module = families.module(row.family, "config")
+    config = build(
+        config_module.TRAIN_CONFIG, section(params, row.train_section), row.train_section
+    )
+    check = getattr(config_module, "check_train", None)
+    if check is not None:
+        check(row, config)
+    return config
+
+
+def load_data(family: str, params_path: str | Path = DEFAULT_PARAMS) -> Any:
+    """The validated ``data.<data>`` section of ``family``, in its family's class."""
+    from condgen import families
+
+    fam = families.FAMILIES[family]
+    return load_section(families.module(fam, "config").DATA_CONFIG, fam.data_section, params_path)

@@ -1,0 +1,190 @@
+"""Log a trained generator as an MLflow pyfunc model, register it, apply the champion policy.
+
+Each family says how its models are logged and judged in a :class:`Registration`; the policy
+(the ``champion`` alias moves only to a version that beats it) is the same for all.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from condgen.core import tracking
+
+CHAMPION = "champion"
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Registration:
+    """How one model family is logged, served and judged for the champion alias."""
+
+    primary_metric: str
+    greater_is_better: bool
+    pyfunc_file: Path
+    signature: Callable[[], object]
+    input_example: Callable[[], pd.DataFrame]
+    # model_dir -> what the served wrapper needs to know besides the weights.
+    serving_meta: Callable[[Path], dict]
+    # model_dir -> the files logged with the model, by artifact name.
+    artifacts: Callable[[Path], dict[str, Path]] = lambda d: {"generator": d / "generator.keras"}
+    # Metrics judged instead, in order, when an evaluation has no primary metric (a CycleGAN
+    # trained on a download has no ground truth to compute its L1 against).
+    fallback_metrics: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, model, **recipe) -> Registration:
+        """The recipe for the table row ``model``: its champion policy and ``recipe``."""
+        return cls(
+            model.primary_metric,
+            model.greater_is_better,
+            fallback_metrics=model.fallback_metrics,
+            **recipe,
+        )
+
+    def metric_of(self, metrics: dict) -> str:
+        """The metric this evaluation is judged on: the primary one, else the first fallback."""
+        for name in (self.primary_metric, *self.fallback_metrics):
+            if metrics.get(name) is not None:
+                return name
+        wanted = ", ".join((self.primary_metric, *self.fallback_metrics))
+        raise ValueError(f"the evaluation's metrics.json has none of {wanted}: evaluate first")
+
+
+def pip_requirements() -> list[str]:
+    """Exact versions of what the served model imports (MLflow's inference guesses wrong)."""
+    names = ["mlflow", "tensorflow", "keras", "numpy", "pandas", "pillow"]
+    return [f"{name}=={metadata.version(name)}" for name in names]
+
+
+def training_run(model_dir: Path) -> str | None:
+    """The MLflow run of the training in ``model_dir/run.json``, if the store still has it."""
+    import mlflow
+
+    run_id = json.loads((model_dir / "run.json").read_text()).get("run_id")
+    if not run_id:
+        return None
+    try:
+        mlflow.get_run(run_id)
+    except mlflow.exceptions.MlflowException:
+        return None
+    return run_id
+
+
+def start_model_run(model: str, model_dir: Path):
+    """Reopen the training run (or, if the store lost it, start a new one that says so)."""
+    import mlflow
+
+    tracking.setup(model)
+    run_id = training_run(model_dir)
+    if run_id:
+        return mlflow.start_run(run_id=run_id)
+    run = mlflow.start_run(run_name=f"{model}-recovered")
+    mlflow.set_tags({"model": model, "note": "training run not found in this MLflow store"})
+    return run
+
+
+def log_evaluation(model: str, model_dir: str | Path, report_dir: str | Path, flat: dict) -> str:
+    """Put the evaluation's metrics and pictures into the model's MLflow run."""
+    import mlflow
+
+    report_dir = Path(report_dir)
+    with start_model_run(model, Path(model_dir)) as run:
+        mlflow.log_metrics(flat)
+        for path in [report_dir / "metrics.json", *sorted(report_dir.glob("*.png"))]:
+            mlflow.log_artifact(str(path), artifact_path="evaluation")
+        mlflow.log_artifact(str(Path(model_dir) / "history.csv"), artifact_path="evaluation")
+        return run.info.run_id
+
+
+def _beats(challenger: float, champion: float, greater_is_better: bool) -> bool:
+    return challenger > champion if greater_is_better else challenger < champion
+
+
+def register(
+    spec: Registration,
+    model: str,
+    model_dir: str | Path,
+    report_dir: str | Path,
+    out_path: str | Path,
+) -> dict:
+    """Log ``model_dir/generator.keras`` as a pyfunc model, register it as ``condgen-<model>``.
+
+    The ``champion`` alias moves to the new version only if its primary metric beats the
+    current champion's; the decision and both values are recorded as version tags and returned
+    (and written to ``out_path``).
+    """
+    import mlflow
+    from mlflow import MlflowClient
+
+    model_dir, report_dir = Path(model_dir), Path(report_dir)
+    metrics = json.loads((report_dir / "metrics.json").read_text())
+    metric = spec.metric_of(metrics)
+    score = float(metrics[metric])
+    meta_path = Path(tempfile.mkdtemp(prefix="condgen-meta-")) / "serving_meta.json"
+    meta_path.write_text(json.dumps(spec.serving_meta(model_dir)))
+    with start_model_run(model, model_dir) as run:
+        # The champion policy reads the metric from the version's run: make sure it is there
+        # even when the training run was lost and this is a recovered run.
+        mlflow.log_metric(metric, score)
+        info = mlflow.pyfunc.log_model(
+            name="generator",
+            python_model=str(spec.pyfunc_file),
+            artifacts={
+                **{k: str(v) for k, v in spec.artifacts(model_dir).items()},
+                "meta": str(meta_path),
+            },
+            code_paths=[str(PACKAGE_DIR)],
+            signature=spec.signature(),
+            input_example=spec.input_example(),
+            pip_requirements=pip_requirements(),
+        )
+        run_id = run.info.run_id
+    name = tracking.registered_name(model)
+    version = mlflow.register_model(info.model_uri, name)
+    client = MlflowClient()
+    champion_version, champion_score = None, None
+    try:
+        current = client.get_model_version_by_alias(name, CHAMPION)
+        champion_version = current.version
+        champion_score = client.get_run(current.run_id).data.metrics.get(metric)
+    except mlflow.exceptions.MlflowException:
+        pass
+    if champion_version is None:
+        promote, reason = True, "first version: no champion yet"
+    elif champion_score is None:
+        promote, reason = True, f"champion v{champion_version} has no {metric}"
+    elif _beats(score, champion_score, spec.greater_is_better):
+        promote = True
+        reason = f"{metric} {score:g} beats champion v{champion_version}'s {champion_score:g}"
+    else:
+        promote = False
+        reason = (
+            f"{metric} {score:g} does not beat champion v{champion_version}'s {champion_score:g}"
+        )
+    if promote:
+        client.set_registered_model_alias(name, CHAMPION, version.version)
+    decision = {
+        "registered_model": name,
+        "version": int(version.version),
+        "run_id": run_id,
+        "primary_metric": metric,
+        "greater_is_better": spec.greater_is_better,
+        "value": score,
+        "previous_champion_version": int(champion_version) if champion_version else None,
+        "previous_champion_value": champion_score,
+        "promoted": promote,
+        "champion_version": int(version.version) if promote else int(champion_version),
+        "reason": reason,
+    }
+    for key in ("primary_metric", "value", "promoted", "reason"):
+        client.set_model_version_tag(name, version.version, f"champion_{key}", str(decision[key]))
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(out_path).write_text(json.dumps(decision, indent=2) + "\n")
+    return decision

@@ -1,0 +1,1 @@
+"""The CycleGAN family: unpaired translation both ways (Zhu et al. 2017)."""

@@ -1,0 +1,165 @@
+"""Evaluate trained CycleGAN generators on the test images: metrics, grids, loss curves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from condgen.core import runtime
+from condgen.core.images import to_unit
+from condgen.core.metrics import fid, image_similarity
+from condgen.core.plots import GRID_ROWS, comparison_sheet, loss_curves
+from condgen.cyclegan import data as unpaired
+
+LOSS_COLUMNS = (
+    "g_a2b_loss",
+    "g_b2a_loss",
+    "d_a_loss",
+    "d_b_loss",
+    "cycle_a_loss",
+    "cycle_b_loss",
+    "identity_a_loss",
+    "identity_b_loss",
+)
+INCEPTION_SIZE = 299
+
+
+def load_generators(model_dir: str | Path) -> dict:
+    """{"a2b": G, "b2a": F} from a trained CycleGAN's folder."""
+    from condgen.core.layers import load_image_model
+    from condgen.cyclegan.train import GENERATOR_FILES
+
+    return {d: load_image_model(Path(model_dir) / name) for d, name in GENERATOR_FILES.items()}
+
+
+def translate_all(generator, images: np.ndarray) -> np.ndarray:
+    """uint8 images through ``generator`` one at a time (the serving path), uint8 out."""
+    from condgen.serving.translate import translate_images
+
+    # CycleGAN has no dropout and instance norm needs no batch statistics: inference mode.
+    seeds = np.zeros(len(images), np.int64)
+    return np.stack(translate_images(generator, list(images), seeds, images.shape[1], False))
+
+
+def inception_fid(
+    generated: np.ndarray, real: np.ndarray, weights: str = "imagenet"
+) -> tuple[float | None, str]:
+    """(FID, note): Fréchet distance of InceptionV3 pool features (Heusel et al. 2017).
+
+    ``weights`` is ``imagenet`` (Keras' cache, or a download when the network allows) or a path
+    to the weights file. Without them the FID is None and the note says why; nothing fails.
+    """
+    import keras
+
+    try:
+        model = keras.applications.InceptionV3(
+            include_top=False,
+            weights=weights,
+            pooling="avg",
+            input_shape=(INCEPTION_SIZE, INCEPTION_SIZE, 3),
+        )
+    except Exception as err:  # no network, no cache, a bad file: report, do not fail
+        return None, (
+            f"FID skipped: InceptionV3 weights {weights!r} could not be loaded "
+            f"({type(err).__name__}: {str(err)[:200]}). Put the Keras ImageNet weights in "
+            "~/.keras/models (or run once with network access) to get it."
+        )
+
+    def features(images: np.ndarray) -> np.ndarray:
+        import tensorflow as tf
+
+        resized = tf.image.resize(images.astype(np.float32), [INCEPTION_SIZE] * 2)
+        prepared = keras.applications.inception_v3.preprocess_input(resized)
+        return model.predict(prepared, batch_size=32, verbose=0)
+
+    return fid(features(generated), features(real)), "InceptionV3 pool features (2048-d)"
+
+
+def evaluate_stage(
+    model, params_path: str | Path, seed: int, model_dir: str, data_dir: str, out_dir: str
+) -> dict:
+    """The evaluate stage (reads no params but the seed)."""
+    return evaluate(seed, model_dir, data_dir, out_dir)
+
+
+def evaluate(
+    seed: int,
+    model_dir: str | Path,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    inception_weights: str = "imagenet",
+) -> dict:
+    """Score both generators on ``data_dir/test.npz``.
+
+    Always: the cycle reconstruction L1 both ways, |F(G(a)) - a| and |G(F(b)) - b|. With
+    ground truth (``paired_test`` in the data summary, as for synthetic-daynight): L1, PSNR
+    and SSIM of G(a) against the true b of the same scene and of F(b) against its a, beside
+    the baseline of returning the input unchanged. Without it (downloads, folders): FID of
+    G(testA) against testB and F(testB) against testA where InceptionV3 weights can be had.
+    Writes ``metrics.json``, ``grid_a2b.png`` (A | G(A) | F(G(A)) [| true B]),
+    ``grid_b2a.png`` (B | F(B) | G(F(B)) [| true A]) and ``losses.png``.
+    """
+    model_dir, out = Path(model_dir), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    runtime.set_seed(seed)
+    summary_file = Path(data_dir) / "summary.json"
+    summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
+    paired_test = bool(summary.get("paired_test", False))
+    test_a, test_b = unpaired.load_split(Path(data_dir) / "test.npz")
+    g = load_generators(model_dir)
+
+    fake_b = translate_all(g["a2b"], test_a)
+    fake_a = translate_all(g["b2a"], test_b)
+    rec_a = translate_all(g["b2a"], fake_b)
+    rec_b = translate_all(g["a2b"], fake_a)
+    result: dict = {
+        "num_test_a": int(len(test_a)),
+        "num_test_b": int(len(test_b)),
+        "image_size": int(test_a.shape[1]),
+        "paired_test": paired_test,
+        "cycle_a_l1": _mean_l1(rec_a, test_a),
+        "cycle_b_l1": _mean_l1(rec_b, test_b),
+    }
+    if paired_test:
+        for direction, output, source, truth in (
+            ("a2b", fake_b, test_a, test_b),
+            ("b2a", fake_a, test_b, test_a),
+        ):
+            model_scores = image_similarity(to_unit(output), to_unit(truth))
+            input_scores = image_similarity(to_unit(source), to_unit(truth))
+            for name in ("l1", "psnr", "ssim"):
+                result[f"{direction}_{name}"] = round(float(np.mean(model_scores[name])), 6)
+                result[f"{direction}_input_{name}"] = round(float(np.mean(input_scores[name])), 6)
+            result[f"{direction}_l1_vs_input"] = round(
+                result[f"{direction}_l1"] / result[f"{direction}_input_l1"], 6
+            )
+    else:
+        fid_a2b, note = inception_fid(fake_b, test_b, inception_weights)
+        if fid_a2b is not None:
+            fid_b2a, _ = inception_fid(fake_a, test_a, inception_weights)
+            result["fid_a2b"], result["fid_b2a"] = round(fid_a2b, 4), round(fid_b2a, 4)
+        result["fid_note"] = note
+    (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+
+    rows = min(GRID_ROWS, len(test_a), len(test_b))
+    headers_a, headers_b = ["A", "G(A)", "F(G(A))"], ["B", "F(B)", "G(F(B))"]
+    columns_a = [test_a[:rows], fake_b[:rows], rec_a[:rows]]
+    columns_b = [test_b[:rows], fake_a[:rows], rec_b[:rows]]
+    if paired_test:
+        headers_a.append("true B")
+        columns_a.append(test_b[:rows])
+        headers_b.append("true A")
+        columns_b.append(test_a[:rows])
+    comparison_sheet(columns_a, headers_a).save(out / "grid_a2b.png")
+    comparison_sheet(columns_b, headers_b).save(out / "grid_b2a.png")
+    history = pd.read_csv(model_dir / "history.csv")
+    columns = [c for c in LOSS_COLUMNS if c in history.columns]
+    loss_curves(history, columns, out / "losses.png", "cyclegan losses per epoch")
+    return result
+
+
+def _mean_l1(images: np.ndarray, targets: np.ndarray) -> float:
+    return round(float(np.mean(np.abs(to_unit(images) - to_unit(targets)))), 6)

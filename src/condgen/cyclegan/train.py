@@ -1,0 +1,88 @@
+"""Train CycleGAN on the prepared unpaired domains with the one fit driver."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+
+from condgen.core.fit import Recipe, TrainingData, compile_adversarial, train_adversarial
+from condgen.cyclegan import data
+from condgen.cyclegan.config import CycleGANConfig
+
+GENERATOR_FILES = {"a2b": "generator_a2b.keras", "b2a": "generator_b2a.keras"}
+
+
+def build(
+    config: CycleGANConfig,
+    image_size: int,
+    seed: int,
+    steps_per_epoch: int = 1,
+    steps_per_execution: int | None = None,
+):
+    """The compiled CycleGAN for ``config`` at ``image_size`` px."""
+    from condgen.cyclegan.model import build_cyclegan
+
+    model = build_cyclegan(
+        image_size,
+        generator=config.generator,
+        residual_blocks=config.residual_blocks or None,
+        base_filters=config.base_filters,
+        patch=str(config.patch),
+        gan_loss=config.gan_loss,
+        cycle_weight=config.cycle_weight,
+        identity_weight=config.identity_weight,
+        pool_size=config.pool_size,
+        seed=seed,
+    )
+    compile_adversarial(model, config, config.epochs * steps_per_epoch, steps_per_execution)
+    return model
+
+
+class CycleGANRecipe(Recipe):
+    def load(self, data_dir: Path) -> TrainingData:
+        images_a, images_b = data.load_split(data_dir / "train.npz")
+        return TrainingData(
+            arrays=(images_a, images_b),
+            # An epoch is one pass over the larger domain (as the paper's code counts it).
+            epoch_items=max(len(images_a), len(images_b)),
+            smallest=min(len(images_a), len(images_b)),
+            unit="training images of the smaller domain",
+            counts={"train_a": int(len(images_a)), "train_b": int(len(images_b))},
+            fingerprint={"image_size": int(images_a.shape[1])},
+        )
+
+    def dataset(self, training: TrainingData, global_batch: int):
+        images_a, images_b = training.arrays
+        # Endless already: each domain repeats on its own.
+        return data.make_train_dataset(
+            images_a, images_b, global_batch, self.seed, jitter=self.config.jitter
+        )
+
+    def build(self, training: TrainingData, steps_per_epoch: int, steps_per_execution: int):
+        image_size = training.fingerprint["image_size"]
+        return build(self.config, image_size, self.seed, steps_per_epoch, steps_per_execution)
+
+    def save(self, model: keras.Model, out: Path) -> None:
+        model.generator_a2b.save(out / GENERATOR_FILES["a2b"])
+        model.generator_b2a.save(out / GENERATOR_FILES["b2a"])
+
+    def run_info(self, training: TrainingData) -> dict:
+        return {"image_size": training.fingerprint["image_size"]}
+
+
+def train(
+    model,
+    config: CycleGANConfig,
+    seed: int,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    checkpoint_dir: str | Path,
+    **options,
+) -> dict:
+    """Train CycleGAN and write ``generator_a2b.keras``, ``generator_b2a.keras``,
+    ``history.csv`` and ``run.json`` to ``out_dir``. The backups carry the networks, the
+    optimizers (and so the learning-rate schedule) and both image pools."""
+    return train_adversarial(
+        CycleGANRecipe(model, config, seed), data_dir, out_dir, checkpoint_dir, **options
+    )

@@ -1,1 +1,0 @@
-"""Datasets: sources, downloads and tf.data input pipelines."""

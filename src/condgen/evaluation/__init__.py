@@ -1,1 +1,0 @@
-"""Evaluation: the MNIST evaluator classifier, metrics, grids and curves."""

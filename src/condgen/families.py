@@ -1,0 +1,151 @@
+"""The one table of model families and their models; everything else looks names up here.
+
+A family is a folder ``src/condgen/<family>/`` that imports ``condgen.core`` (and the shared
+``facades`` and ``serving`` packages) and itself, never another family. It provides these
+modules, found by name, so that a stage imports only its own family:
+
+===================  ==========================================================================
+``config``           ``DATA_CONFIG`` (the ``data.<data>`` section's class, if the family has
+                     prepared data), ``TRAIN_CONFIG`` (the ``train.<model>`` section's class),
+                     optionally ``check_train(model, config)`` for rules across keys
+``data``             ``prepare(config, seed, out_dir, raw_dir) -> summary dict``
+``train``            ``train(model, config, seed, data_dir, out_dir, checkpoint_dir, *,
+                     log_to_mlflow, verbose, extra_callbacks) -> run info dict``; built on the
+                     one resumable driver :func:`condgen.core.fit.train_adversarial`
+``evaluate``         ``evaluate_stage(model, params_path, seed, model_dir, data_dir, out_dir)
+                     -> metrics dict``; writes metrics.json, the grids and the loss curves
+``registration``     ``registration(model) -> condgen.core.registry.Registration``: how a
+                     version is logged, served and judged for the champion alias
+===================  ==========================================================================
+
+A family's own stages (the MNIST evaluator, style transfer) are functions of its modules,
+named in its row (``stages``) and run by ``python -m condgen.stages.run <stage>``.
+
+This module imports nothing heavy: the CLI and the stages read it before TensorFlow loads.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class Family:
+    """One folder of the package: its name, and the prepared data its models train on."""
+
+    name: str
+    # data/<data>/ from the stage prepare_<data> with params data.<data>; "" = no data stage.
+    data: str = ""
+    # The family's own stages: DVC stage name -> "module:function" inside the family.
+    stages: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def data_dir(self) -> str:
+        return f"data/{self.data}"
+
+    @property
+    def data_stage(self) -> str:
+        return f"prepare_{self.data}"
+
+    @property
+    def data_section(self) -> str:
+        return f"data.{self.data}"
+
+
+@dataclass(frozen=True)
+class Model:
+    """One trained, evaluated and registered model: ``train.<name>`` in params, ``models/<name>``
+    and ``reports/<name>`` on disk, ``condgen-<name>`` in MLflow."""
+
+    name: str
+    family: str
+    # The champion policy: the metric a new version must beat, and which way is better.
+    primary_metric: str
+    greater_is_better: bool
+    # Judged instead, in order, when an evaluation has no primary metric.
+    fallback_metrics: tuple[str, ...] = ()
+    # MNIST: which networks (condgen.mnist.networks.NETWORKS) and whether they take a label.
+    networks: str = ""
+    conditional: bool = False
+    # Image models with two generators: a request names its direction.
+    directions: tuple[str, ...] = ()
+
+    @property
+    def train_section(self) -> str:
+        return f"train.{self.name}"
+
+    @property
+    def model_dir(self) -> str:
+        return f"models/{self.name}"
+
+    @property
+    def report_dir(self) -> str:
+        return f"reports/{self.name}"
+
+    @property
+    def checkpoint_dir(self) -> str:
+        return f"checkpoints/{self.name}"
+
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family("mnist", data="mnist", stages=(("train_evaluator", "evaluator:stage"),)),
+        Family("pix2pix", data="paired"),
+        Family("cyclegan", data="unpaired"),
+        Family("style", stages=(("style_transfer", "transfer:stage"),)),
+    )
+}
+
+MODELS: dict[str, Model] = {
+    m.name: m
+    for m in (
+        Model("gan", "mnist", "fid_mnist", False, networks="mlp"),
+        Model("cgan", "mnist", "label_accuracy", True, networks="mlp-maxout", conditional=True),
+        Model("dcgan", "mnist", "fid_mnist", False, networks="conv"),
+        Model("pix2pix", "pix2pix", "l1", False),
+        Model(
+            "cyclegan",
+            "cyclegan",
+            "a2b_l1",
+            False,
+            fallback_metrics=("fid_a2b", "cycle_a_l1"),
+            directions=("a2b", "b2a"),
+        ),
+    )
+}
+
+
+def family_of(model: str | Model) -> Family:
+    name = model.family if isinstance(model, Model) else MODELS[model].family
+    return FAMILIES[name]
+
+
+def models_of(family: str) -> tuple[Model, ...]:
+    return tuple(m for m in MODELS.values() if m.family == family)
+
+
+def module(family: str | Family, part: str) -> ModuleType:
+    """The family's module ``part`` (config, data, train, evaluate, registration), imported now."""
+    name = family.name if isinstance(family, Family) else family
+    return importlib.import_module(f"condgen.{name}.{part}")
+
+
+def family_stage(stage: str) -> tuple[Family, str, str]:
+    """(family, module, function) of a family's own stage, or a ValueError listing them."""
+    for family in FAMILIES.values():
+        for name, target in family.stages:
+            if name == stage:
+                module_name, function = target.split(":")
+                return family, module_name, function
+    known = [name for f in FAMILIES.values() for name, _ in f.stages]
+    raise ValueError(f"unknown stage {stage!r}; the families' own stages are {', '.join(known)}")
+
+
+def get_model(name: str) -> Model:
+    """The table's row for ``name``, or a ValueError listing the models there are."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; the models are {', '.join(MODELS)}")
+    return MODELS[name]

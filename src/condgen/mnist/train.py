@@ -1,0 +1,81 @@
+"""Train one MNIST GAN (GAN, cGAN, DCGAN) on the prepared digits with the one fit driver."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+
+from condgen.core.fit import Recipe, TrainingData, compile_adversarial, train_adversarial
+from condgen.mnist import data
+from condgen.mnist.config import GanConfig
+from condgen.mnist.model import GAN
+from condgen.mnist.networks import NETWORKS
+
+
+def build(
+    model,
+    config: GanConfig,
+    seed: int,
+    steps_per_epoch: int = 1,
+    steps_per_execution: int | None = None,
+) -> GAN:
+    """The compiled GAN of the model row ``model`` (networks, optimizers, switches from config)."""
+    build_generator, build_discriminator = NETWORKS[model.networks]
+    gan = GAN(
+        build_generator(config.noise_dim),
+        build_discriminator(),
+        noise_dim=config.noise_dim,
+        conditional=model.conditional,
+        seed=seed,
+        ema_decay=config.ema_decay,
+        diff_augment=config.diff_augment,
+        mismatch_weight=config.mismatch_weight,
+        name=model.name,
+    )
+    compile_adversarial(gan, config, config.epochs * steps_per_epoch, steps_per_execution)
+    return gan
+
+
+class MnistRecipe(Recipe):
+    def load(self, data_dir: Path) -> TrainingData:
+        images, labels = data.load_split(data_dir / "train.npz")
+        return TrainingData(
+            arrays=(images, labels),
+            epoch_items=len(images),
+            smallest=len(images),
+            unit="training images",
+            counts={"train_images": int(len(images))},
+        )
+
+    def dataset(self, training: TrainingData, global_batch: int):
+        images, labels = training.arrays
+        return data.make_dataset(
+            images, labels, global_batch, self.seed, conditional=self.model.conditional
+        ).repeat()
+
+    def build(self, training: TrainingData, steps_per_epoch: int, steps_per_execution: int):
+        return build(self.model, self.config, self.seed, steps_per_epoch, steps_per_execution)
+
+    def save(self, model: keras.Model, out: Path) -> None:
+        model.final_generator.save(out / "generator.keras")
+
+
+def train(
+    model,
+    config: GanConfig,
+    seed: int,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    checkpoint_dir: str | Path,
+    **options,
+) -> dict:
+    """Train ``model`` and write ``generator.keras`` (the weight average when there is one),
+    ``history.csv`` and ``run.json`` to ``out_dir``; see :func:`train_adversarial`."""
+    return train_adversarial(
+        MnistRecipe(model, config, seed),
+        data_dir,
+        out_dir,
+        checkpoint_dir,
+        **options,
+    )

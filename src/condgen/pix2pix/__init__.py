@@ -1,0 +1,1 @@
+"""The Pix2Pix family: paired image-to-image translation (Isola et al. 2017)."""

@@ -1,0 +1,81 @@
+"""Train Pix2Pix on the prepared pairs with the one fit driver."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+
+from condgen.core.fit import Recipe, TrainingData, compile_adversarial, train_adversarial
+from condgen.pix2pix import data
+from condgen.pix2pix.config import Pix2PixConfig
+
+
+def build(
+    config: Pix2PixConfig,
+    image_size: int,
+    steps_per_epoch: int = 1,
+    steps_per_execution: int | None = None,
+):
+    """The compiled Pix2Pix model for ``config`` at ``image_size`` px."""
+    from condgen.pix2pix.model import build_pix2pix
+
+    model = build_pix2pix(
+        image_size,
+        generator=config.generator,
+        patch=str(config.patch),
+        l1_weight=config.l1_weight,
+        base_filters=config.base_filters,
+    )
+    compile_adversarial(model, config, config.epochs * steps_per_epoch, steps_per_execution)
+    return model
+
+
+class Pix2PixRecipe(Recipe):
+    def load(self, data_dir: Path) -> TrainingData:
+        images_a, images_b = data.load_split(data_dir / "train.npz")
+        image_size = int(images_a.shape[1])
+        return TrainingData(
+            arrays=(images_a, images_b),
+            epoch_items=len(images_a),
+            smallest=len(images_a),
+            unit="training pairs",
+            counts={"train_pairs": int(len(images_a))},
+            fingerprint={"image_size": image_size},
+        )
+
+    def dataset(self, training: TrainingData, global_batch: int):
+        images_a, images_b = training.arrays
+        return data.make_train_dataset(
+            images_a, images_b, global_batch, self.seed, jitter=self.config.jitter
+        ).repeat()
+
+    def build(self, training: TrainingData, steps_per_epoch: int, steps_per_execution: int):
+        image_size = training.fingerprint["image_size"]
+        return build(self.config, image_size, steps_per_epoch, steps_per_execution)
+
+    def save(self, model: keras.Model, out: Path) -> None:
+        model.generator.save(out / "generator.keras")
+
+    def run_info(self, training: TrainingData) -> dict:
+        # Evaluation and serving read these: the size it was trained at and how it runs.
+        return {
+            "image_size": training.fingerprint["image_size"],
+            "train_mode_at_test": self.config.train_mode_at_test,
+        }
+
+
+def train(
+    model,
+    config: Pix2PixConfig,
+    seed: int,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    checkpoint_dir: str | Path,
+    **options,
+) -> dict:
+    """Train Pix2Pix and write ``generator.keras``, ``history.csv`` and ``run.json`` to
+    ``out_dir``; see :func:`condgen.core.fit.train_adversarial`."""
+    return train_adversarial(
+        Pix2PixRecipe(model, config, seed), data_dir, out_dir, checkpoint_dir, **options
+    )

@@ -1,1 +1,0 @@
-"""Training loops around keras.Model.fit, with their callbacks."""
