@@ -13,6 +13,7 @@ import itertools
 import time
 
 from condgen.core import runtime
+from condgen.core.fit import compile_adversarial
 from condgen.cyclegan import data as unpaired
 from condgen.cyclegan.config import CycleGANConfig
 from condgen.cyclegan.train import build
@@ -46,7 +47,7 @@ def main() -> None:
             jit_compile=args.jit,
             deterministic=not args.jit,
         )
-        model = build(config, size, seed=0, steps_per_epoch=args.steps)
+        model = compile_adversarial(build(config, size, 0), config, config.epochs * args.steps)
         dataset = unpaired.make_train_dataset(day, night, batch, 0)
         model.fit(dataset, steps_per_epoch=10, epochs=1, verbose=0)  # compile + warm up
         start = time.perf_counter()

@@ -12,6 +12,7 @@ import itertools
 import time
 
 from condgen.core import runtime
+from condgen.core.fit import compile_adversarial
 from condgen.facades import scenes as synthetic
 from condgen.pix2pix import data as paired
 from condgen.pix2pix.config import Pix2PixConfig
@@ -44,7 +45,7 @@ def main() -> None:
             jit_compile=args.jit,
             deterministic=not args.jit,
         )
-        model = build(config, size)
+        model = compile_adversarial(build(config, size), config, config.epochs)
         dataset = paired.make_train_dataset(labels, photos, batch, 0).repeat()
         model.fit(dataset, steps_per_epoch=3, epochs=1, verbose=0)  # compile + warm up
         start = time.perf_counter()

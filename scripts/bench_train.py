@@ -11,6 +11,7 @@ import argparse
 import time
 
 from condgen.core import runtime
+from condgen.core.fit import compile_adversarial
 from condgen.families import MODELS, models_of
 from condgen.mnist import data as mnist
 from condgen.mnist.config import GanConfig
@@ -44,7 +45,7 @@ def main() -> None:
             steps_per_execution=args.spe,
             mismatch_weight=args.mismatch_weight if model.conditional else 0.0,
         )
-        gan = build(model, config, seed=0)
+        gan = compile_adversarial(build(model, config, 0), config, config.epochs)
         ds = mnist.make_dataset(
             images, labels, args.batch_size, 0, conditional=model.conditional
         ).repeat()

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from condgen.core.fit import compile_adversarial
 from condgen.families import MODELS
 from condgen.mnist.config import GanConfig
 from condgen.mnist.networks import NETWORKS, Maxout
@@ -10,7 +11,8 @@ from condgen.mnist.train import build
 
 
 def build_gan(model: str, config: GanConfig, seed: int = 0):
-    return build(MODELS[model], config, seed)
+    """The compiled GAN of ``model``, as the training driver makes it (one step per epoch)."""
+    return compile_adversarial(build(MODELS[model], config, seed), config, config.epochs)
 
 
 def dense(n_in, n_out, bias=True):

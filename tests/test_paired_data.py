@@ -15,6 +15,7 @@ from PIL import Image
 from condgen.core import archive
 from condgen.core.archive import ArchiveError
 from condgen.core.download import DownloadError
+from condgen.core.images import jitter_size
 from condgen.core.params import ConfigError, build
 from condgen.pix2pix import data as paired
 from condgen.pix2pix.config import PairedDataConfig
@@ -492,10 +493,10 @@ def test_jitter_crops_and_mirrors():
     rising = x[:, 0, -1, 0] > x[:, 0, 0, 0]
     assert rising.any() and (~rising).any()
     assert len({round(float(v), 3) for v in x[rising, 0, 0, 0]}) > 1  # different crop offsets
-    assert paired.jitter_size(256) == 286 and paired.jitter_size(64) == 72
+    assert jitter_size(256) == 286 and jitter_size(64) == 72
 
 
-def test_without_jitter_and_eval_dataset_keep_the_images():
+def test_without_jitter_the_images_are_only_shuffled():
     a, b = negated_pairs(count=5)
     scaled = a.astype(np.float32) / 127.5 - 1
     plain = np.concatenate(

@@ -59,7 +59,7 @@ def compile_adversarial(
     config: Any,
     total_steps: int,
     steps_per_execution: int | None = None,
-) -> None:
+) -> keras.Model:
     """Compile an ``AdversarialModel`` with one Adam for its generator side, one for its
     discriminator side."""
     model.compile(
@@ -72,6 +72,7 @@ def compile_adversarial(
     model.g_optimizer.build(model.generator_variables)
     model.d_optimizer.build(model.discriminator_variables)
     model.built = True
+    return model
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,10 +104,8 @@ class Recipe(ABC):
         """An endless, batched, prefetched stream (Keras then keeps one iterator)."""
 
     @abstractmethod
-    def build(
-        self, data: TrainingData, steps_per_epoch: int, steps_per_execution: int
-    ) -> keras.Model:
-        """The compiled model (called under the strategy's scope)."""
+    def build(self, data: TrainingData) -> keras.Model:
+        """The uncompiled model (called under the strategy's scope; the driver compiles it)."""
 
     @abstractmethod
     def save(self, model: keras.Model, out: Path) -> None:
@@ -171,7 +170,9 @@ def train_adversarial(
         data.epoch_items, global_batch, config.steps_per_execution
     )
     with strategy.scope():
-        model = recipe.build(data, steps_per_epoch, per_execution)
+        model = compile_adversarial(
+            recipe.build(data), config, config.epochs * steps_per_epoch, per_execution
+        )
 
     history, run_id, seconds = fit_resumable(
         model,

@@ -227,3 +227,24 @@ def load_arrays(
         raise error(
             f"{path} is not a readable npz ({err}); run `dvc repro {prepare}` again"
         ) from err
+
+
+def write_prepared(
+    out_dir: str | Path,
+    train: dict[str, np.ndarray],
+    test: dict[str, np.ndarray],
+    summary: dict,
+) -> dict:
+    """A prepare stage's outputs, all or nothing: ``train.npz``, ``test.npz`` (the arrays by
+    name) and ``summary.json``; returns ``summary``."""
+    import json
+
+    write_atomically(
+        Path(out_dir),
+        {
+            "train.npz": train,
+            "test.npz": test,
+            "summary.json": (json.dumps(summary, indent=2) + "\n").encode(),
+        },
+    )
+    return summary

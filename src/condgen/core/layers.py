@@ -147,58 +147,18 @@ def conv_block(
     return keras.Sequential(steps, name=name)
 
 
-def downsample(
-    filters: int,
-    kernel_size: int = 4,
-    strides: int = 2,
-    *,
-    norm: str = "batch",
-    activation: str = "leaky_relu",
-    padding: str = "same",
-    dropout: float = 0.0,
-    use_bias: bool | None = None,
-    name: str | None = None,
-) -> keras.Sequential:
-    """Strided convolution block (Pix2Pix's encoder Ck: 4x4, stride 2, BatchNorm, LeakyReLU 0.2)."""
-    return conv_block(
-        filters,
-        kernel_size,
-        strides,
-        norm=norm,
-        activation=activation,
-        padding=padding,
-        dropout=dropout,
-        use_bias=use_bias,
-        name=name,
-    )
+def downsample(filters: int, kernel_size: int = 4, strides: int = 2, **block) -> keras.Sequential:
+    """Strided convolution block (Pix2Pix's encoder Ck: 4x4, stride 2, BatchNorm, LeakyReLU
+    0.2); ``block`` takes any :func:`conv_block` argument."""
+    return conv_block(filters, kernel_size, strides, **block)
 
 
 def upsample(
-    filters: int,
-    kernel_size: int = 4,
-    strides: int = 2,
-    *,
-    norm: str = "batch",
-    activation: str = "relu",
-    padding: str = "same",
-    dropout: float = 0.0,
-    use_bias: bool | None = None,
-    name: str | None = None,
+    filters: int, kernel_size: int = 4, strides: int = 2, *, activation: str = "relu", **block
 ) -> keras.Sequential:
     """Transposed convolution block (Pix2Pix's decoder Ck / CDk: 4x4, stride 2, BatchNorm,
-    dropout for CDk, ReLU)."""
-    return conv_block(
-        filters,
-        kernel_size,
-        strides,
-        norm=norm,
-        activation=activation,
-        padding=padding,
-        dropout=dropout,
-        use_bias=use_bias,
-        transpose=True,
-        name=name,
-    )
+    dropout for CDk, ReLU); ``block`` takes any :func:`conv_block` argument."""
+    return conv_block(filters, kernel_size, strides, activation=activation, transpose=True, **block)
 
 
 IMAGE_SIZES = (32, 64, 128, 256)

@@ -73,6 +73,39 @@ class AdamSchedule:
     lr_decay_start: float = field_(1.0, min=0.0, max=1.0)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ImageSource:
+    """Keys every image dataset section shares (``data.paired``, ``data.unpaired``)."""
+
+    # Side of the square images every source is resized to (256 in the papers).
+    image_size: int = field_(64, min=32, max=256)
+    # Downloads: empty url = the catalog's server; empty sha256 = the catalog's pin for that
+    # server, if any (otherwise the download prints the hash to pin here).
+    url: str = ""
+    sha256: str = ""
+    timeout_seconds: float = field_(60.0, min=0.1)
+    # folder only: the user's own images (see the family's data module for the layout).
+    folder: str = ""
+    # folder without a test split: the share of images held out for testing.
+    test_fraction: float = field_(0.2, min=0.05, max=0.5)
+    # Downloads and folder: keep this many training images (a seeded subset; 0 = all).
+    max_train_images: int = field_(0, min=0)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ImageTrainConfig(AdamSchedule, RunSwitches):
+    """Keys every image-to-image training section shares (Pix2Pix, CycleGAN)."""
+
+    epochs: int = field_(min=1)
+    batch_size: int = field_(1, min=1)  # the papers': 1
+    # Filters of the first layer of every network, doubling per level up to 8x (papers: 64).
+    base_filters: int = field_(64, min=4)
+    # PatchGAN receptive field: pixel (1x1), 16, 70 or 286 (the whole 256 px image).
+    patch: Literal["pixel", 16, 70, 286] = 70
+    # Resize to 286/256 of the size, random crop back and mirror (the papers' jitter).
+    jitter: bool = True
+
+
 def _type_name(tp: Any) -> str:
     if typing.get_origin(tp) is Literal:
         return " | ".join(repr(a) for a in typing.get_args(tp))

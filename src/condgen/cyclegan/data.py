@@ -21,7 +21,6 @@ own), evaluation through :func:`load_split`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,7 +41,7 @@ from condgen.core.images import (
     read_image,
     resize_square,
     to_model_range,
-    write_atomically,
+    write_prepared,
 )
 from condgen.cyclegan.config import UnpairedDataConfig
 from condgen.facades import scenes
@@ -281,15 +280,12 @@ def prepare(
         "test_b": len(arrays["testB"]),
         "paired_test": config.name == "synthetic-daynight",
     }
-    write_atomically(
-        Path(out_dir),
-        {
-            "train.npz": {"a": arrays["trainA"], "b": arrays["trainB"]},
-            "test.npz": {"a": arrays["testA"], "b": arrays["testB"]},
-            "summary.json": (json.dumps(summary, indent=2) + "\n").encode(),
-        },
+    return write_prepared(
+        out_dir,
+        {"a": arrays["trainA"], "b": arrays["trainB"]},
+        {"a": arrays["testA"], "b": arrays["testB"]},
+        summary,
     )
-    return summary
 
 
 def load_split(path: str | Path) -> tuple[np.ndarray, np.ndarray]:

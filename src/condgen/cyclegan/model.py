@@ -154,21 +154,17 @@ class ImagePool(layers.Layer):
                 aggregation="only_first_replica",
                 name="images",
             )
-            self.count = self.add_weight(
-                shape=(),
-                dtype="int32",
-                initializer="zeros",
-                trainable=False,
-                aggregation="only_first_replica",
-                name="count",
-            )
-            self.draws = self.add_weight(
-                shape=(),
-                dtype="int32",
-                initializer="zeros",
-                trainable=False,
-                aggregation="only_first_replica",
-                name="draws",
+            # How many images the pool holds, and how many random draws it has made.
+            self.count, self.draws = (
+                self.add_weight(
+                    shape=(),
+                    dtype="int32",
+                    initializer="zeros",
+                    trainable=False,
+                    aggregation="only_first_replica",
+                    name=name,
+                )
+                for name in ("count", "draws")
             )
         self.built = True
 

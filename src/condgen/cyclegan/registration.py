@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from condgen.core.registry import Registration
-from condgen.serving import image_pyfunc_file
-from condgen.serving.signatures import image_signature
+from condgen.serving.signatures import image_registration
 
 
 def input_example() -> pd.DataFrame:
@@ -27,24 +25,7 @@ def registration(model) -> Registration:
     """Both generators in one model of the shared image wrapper; a row names its direction."""
     from condgen.cyclegan.train import GENERATOR_FILES
 
-    def serving_meta(model_dir: Path) -> dict:
-        run = json.loads((model_dir / "run.json").read_text())
-        return {
-            "model": model.name,
-            "image_size": int(run["image_size"]),
-            # No dropout, instance norm: nothing differs between training and test mode.
-            "train_mode_at_test": False,
-            "directions": list(model.directions),
-        }
-
     def artifacts(model_dir: Path) -> dict[str, Path]:
         return {f"generator_{d}": model_dir / GENERATOR_FILES[d] for d in model.directions}
 
-    return Registration.of(
-        model,
-        pyfunc_file=image_pyfunc_file(),
-        signature=lambda: image_signature(with_direction=True),
-        input_example=input_example,
-        serving_meta=serving_meta,
-        artifacts=artifacts,
-    )
+    return image_registration(model, input_example, artifacts)

@@ -6,24 +6,18 @@ from pathlib import Path
 
 import keras
 
-from condgen.core.fit import Recipe, TrainingData, compile_adversarial, train_adversarial
+from condgen.core.fit import Recipe, TrainingData, train_adversarial
 from condgen.cyclegan import data
 from condgen.cyclegan.config import CycleGANConfig
 
 GENERATOR_FILES = {"a2b": "generator_a2b.keras", "b2a": "generator_b2a.keras"}
 
 
-def build(
-    config: CycleGANConfig,
-    image_size: int,
-    seed: int,
-    steps_per_epoch: int = 1,
-    steps_per_execution: int | None = None,
-):
-    """The compiled CycleGAN for ``config`` at ``image_size`` px."""
+def build(config: CycleGANConfig, image_size: int, seed: int):
+    """The CycleGAN for ``config`` at ``image_size`` px, uncompiled."""
     from condgen.cyclegan.model import build_cyclegan
 
-    model = build_cyclegan(
+    return build_cyclegan(
         image_size,
         generator=config.generator,
         residual_blocks=config.residual_blocks or None,
@@ -35,8 +29,6 @@ def build(
         pool_size=config.pool_size,
         seed=seed,
     )
-    compile_adversarial(model, config, config.epochs * steps_per_epoch, steps_per_execution)
-    return model
 
 
 class CycleGANRecipe(Recipe):
@@ -59,9 +51,8 @@ class CycleGANRecipe(Recipe):
             images_a, images_b, global_batch, self.seed, jitter=self.config.jitter
         )
 
-    def build(self, training: TrainingData, steps_per_epoch: int, steps_per_execution: int):
-        image_size = training.fingerprint["image_size"]
-        return build(self.config, image_size, self.seed, steps_per_epoch, steps_per_execution)
+    def build(self, training: TrainingData):
+        return build(self.config, training.fingerprint["image_size"], self.seed)
 
     def save(self, model: keras.Model, out: Path) -> None:
         model.generator_a2b.save(out / GENERATOR_FILES["a2b"])

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from condgen.core.download import download
-from condgen.core.images import DataError, load_arrays, write_atomically
+from condgen.core.images import DataError, load_arrays, write_prepared
 from condgen.mnist.config import MnistDataConfig
 
 NUM_CLASSES = 10
@@ -92,15 +91,12 @@ def prepare(config: MnistDataConfig, seed: int, out_dir: str | Path, raw_dir: st
         "train_per_class": np.bincount(train[1], minlength=NUM_CLASSES).tolist(),
         "test_per_class": np.bincount(test[1], minlength=NUM_CLASSES).tolist(),
     }
-    write_atomically(
-        Path(out_dir),
-        {
-            "train.npz": {"images": train[0], "labels": train[1]},
-            "test.npz": {"images": test[0], "labels": test[1]},
-            "summary.json": (json.dumps(summary, indent=2) + "\n").encode(),
-        },
+    return write_prepared(
+        out_dir,
+        {"images": train[0], "labels": train[1]},
+        {"images": test[0], "labels": test[1]},
+        summary,
     )
-    return summary
 
 
 def load_split(path: str | Path) -> tuple[np.ndarray, np.ndarray]:

@@ -6,23 +6,17 @@ from pathlib import Path
 
 import keras
 
-from condgen.core.fit import Recipe, TrainingData, compile_adversarial, train_adversarial
+from condgen.core.fit import Recipe, TrainingData, train_adversarial
 from condgen.mnist import data
 from condgen.mnist.config import GanConfig
 from condgen.mnist.model import GAN
 from condgen.mnist.networks import NETWORKS
 
 
-def build(
-    model,
-    config: GanConfig,
-    seed: int,
-    steps_per_epoch: int = 1,
-    steps_per_execution: int | None = None,
-) -> GAN:
-    """The compiled GAN of the model row ``model`` (networks, optimizers, switches from config)."""
+def build(model, config: GanConfig, seed: int) -> GAN:
+    """The GAN of the model row ``model`` (networks and switches from config), uncompiled."""
     build_generator, build_discriminator = NETWORKS[model.networks]
-    gan = GAN(
+    return GAN(
         build_generator(config.noise_dim),
         build_discriminator(),
         noise_dim=config.noise_dim,
@@ -33,8 +27,6 @@ def build(
         mismatch_weight=config.mismatch_weight,
         name=model.name,
     )
-    compile_adversarial(gan, config, config.epochs * steps_per_epoch, steps_per_execution)
-    return gan
 
 
 class MnistRecipe(Recipe):
@@ -54,8 +46,8 @@ class MnistRecipe(Recipe):
             images, labels, global_batch, self.seed, conditional=self.model.conditional
         ).repeat()
 
-    def build(self, training: TrainingData, steps_per_epoch: int, steps_per_execution: int):
-        return build(self.model, self.config, self.seed, steps_per_epoch, steps_per_execution)
+    def build(self, training: TrainingData):
+        return build(self.model, self.config, self.seed)
 
     def save(self, model: keras.Model, out: Path) -> None:
         model.final_generator.save(out / "generator.keras")

@@ -17,7 +17,6 @@ through :func:`load_split`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,22 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from condgen.core import archive
+from condgen.core import archive, images
 from condgen.core.archive import RemoteDataset
-from condgen.core.images import (
-    IMAGE_SUFFIXES,
-    DataError,
-    cap,
-    hold_out,
-    jitter_size,
-    list_files,
-    load_arrays,
-    problems_error,
-    read_image,
-    resize_square,
-    to_model_range,
-    write_atomically,
-)
 from condgen.facades import scenes
 from condgen.pix2pix.config import PairedDataConfig
 
@@ -71,7 +56,7 @@ CATALOG = {
 SYNTHETIC_HALVES = ("label map", "photo")
 
 
-class PairedDataError(DataError):
+class PairedDataError(images.DataError):
     """Paired images are missing or unusable; the message names every bad file and the fix."""
 
 
@@ -100,14 +85,14 @@ def read_pairs(
     b = np.empty((len(files), size, size, 3), np.uint8)
     problems: list[str] = []
     for i, path in enumerate(files):
-        pixels, problem = read_image(path, (2 * size, size), _check_pair_width)
+        pixels, problem = images.read_image(path, (2 * size, size), _check_pair_width)
         if problem:
             problems.append(problem)
             continue
         left, right = split_pair(pixels)
         if direction == "BtoA":
             left, right = right, left
-        a[i], b[i] = resize_square(left, size), resize_square(right, size)
+        a[i], b[i] = images.resize_square(left, size), images.resize_square(right, size)
     return a, b, problems
 
 
@@ -141,15 +126,15 @@ def folder_splits(
                 f"{root} has train/ but no test/ (or val/) folder: add one, or put all images "
                 f"directly in {root} to split them by data.paired.test_fraction"
             )
-        train, test = list_files(root / "train"), list_files(test_dir)
+        train, test = images.list_files(root / "train"), images.list_files(test_dir)
     else:
-        files = list_files(root)
+        files = images.list_files(root)
         if len(files) < 2:
             raise PairedDataError(
                 f"{root} holds {len(files)} image(s) and no train/ folder; at least 2 are needed "
                 "to make a train and a test split"
             )
-        train, test = hold_out(files, test_fraction, seed)
+        train, test = images.hold_out(files, test_fraction, seed)
     for name, files in (("train", train), ("test", test)):
         if not files:
             raise PairedDataError(f"{root}: the {name} split has no images")
@@ -193,7 +178,7 @@ def fetch_remote(config: PairedDataConfig, raw_dir: str | Path) -> Path:
 
 
 def _image_files(folder: Path) -> list[Path]:
-    files = list_files(folder, IMAGE_SUFFIXES)
+    files = images.list_files(folder, images.IMAGE_SUFFIXES)
     if not files:
         raise PairedDataError(f"{folder} holds no images")
     return files
@@ -226,13 +211,13 @@ def prepare(config: PairedDataConfig, seed: int, out_dir: str | Path, raw_dir: s
                 raise PairedDataError(f"{root} has neither a test/ nor a val/ folder")
             train_files, test_files = _image_files(root / "train"), _image_files(test_dir)
             halves = (CATALOG[config.name].a, CATALOG[config.name].b)
-        train_files = cap(train_files, config.max_train_images, seed)
+        train_files = images.cap(train_files, config.max_train_images, seed)
         train_a, train_b, problems = read_pairs(train_files, size, config.direction)
         test_a, test_b, test_problems = read_pairs(test_files, size, config.direction)
         # One report for both splits, so that every bad file can be fixed in one go.
         problems += test_problems
         if problems:
-            raise problems_error(
+            raise images.problems_error(
                 f"{len(problems)} paired image(s) cannot be used (fix or remove them, then run "
                 "the stage again):",
                 problems,
@@ -249,20 +234,14 @@ def prepare(config: PairedDataConfig, seed: int, out_dir: str | Path, raw_dir: s
         "train": int(len(train[0])),
         "test": int(len(test[0])),
     }
-    write_atomically(
-        Path(out_dir),
-        {
-            "train.npz": {"a": train[0], "b": train[1]},
-            "test.npz": {"a": test[0], "b": test[1]},
-            "summary.json": (json.dumps(summary, indent=2) + "\n").encode(),
-        },
+    return images.write_prepared(
+        out_dir, {"a": train[0], "b": train[1]}, {"a": test[0], "b": test[1]}, summary
     )
-    return summary
 
 
 def load_split(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """(a, b) uint8 arrays (N, S, S, 3) from a prepared ``.npz``."""
-    return load_arrays(path, ("a", "b"), PairedDataError, "prepare_paired")
+    return images.load_arrays(path, ("a", "b"), PairedDataError, "prepare_paired")
 
 
 def _check_pairs(a: np.ndarray, b: np.ndarray) -> None:
@@ -291,7 +270,7 @@ def make_train_dataset(
     if len(a) < batch_size:
         raise ValueError(f"batch_size ({batch_size}) is larger than the {len(a)} training pairs")
     size = a.shape[1]
-    load = jitter_size(size)
+    load = images.jitter_size(size)
     ds = tf.data.Dataset.from_tensor_slices((a, b)).cache()
     ds = ds.shuffle(len(a), seed=seed, reshuffle_each_iteration=True)
     # One random int64 per element, different on every pass but fixed by the seed.
@@ -306,7 +285,7 @@ def make_train_dataset(
             stacked = tf.image.resize(stacked, [load, load], method="nearest")
             stacked = tf.image.stateless_random_crop(stacked, [size, size, 6], seed=crop_seed)
             stacked = tf.image.stateless_random_flip_left_right(stacked, seed=flip_seed)
-        stacked = to_model_range(stacked)
+        stacked = images.to_model_range(stacked)
         return stacked[..., :3], stacked[..., 3:]
 
     ds = tf.data.Dataset.zip((ds, keys)).map(augment, num_parallel_calls=tf.data.AUTOTUNE)

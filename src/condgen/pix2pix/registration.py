@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
 
 from condgen.core.registry import Registration
-from condgen.serving import image_pyfunc_file
-from condgen.serving.signatures import image_signature
+from condgen.serving.signatures import image_registration
 
 
 def input_example() -> pd.DataFrame:
@@ -22,20 +18,5 @@ def input_example() -> pd.DataFrame:
 
 
 def registration(model) -> Registration:
-    """Served by the shared image wrapper, at the size and test-time mode it was trained with."""
-
-    def serving_meta(model_dir: Path) -> dict:
-        run = json.loads((model_dir / "run.json").read_text())
-        return {
-            "model": model.name,
-            "image_size": int(run["image_size"]),
-            "train_mode_at_test": bool(run["train_mode_at_test"]),
-        }
-
-    return Registration.of(
-        model,
-        pyfunc_file=image_pyfunc_file(),
-        signature=image_signature,
-        input_example=input_example,
-        serving_meta=serving_meta,
-    )
+    """The shared image wrapper, at the size and test-time mode the model was trained with."""
+    return image_registration(model, input_example)

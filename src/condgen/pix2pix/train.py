@@ -6,29 +6,22 @@ from pathlib import Path
 
 import keras
 
-from condgen.core.fit import Recipe, TrainingData, compile_adversarial, train_adversarial
+from condgen.core.fit import Recipe, TrainingData, train_adversarial
 from condgen.pix2pix import data
 from condgen.pix2pix.config import Pix2PixConfig
 
 
-def build(
-    config: Pix2PixConfig,
-    image_size: int,
-    steps_per_epoch: int = 1,
-    steps_per_execution: int | None = None,
-):
-    """The compiled Pix2Pix model for ``config`` at ``image_size`` px."""
+def build(config: Pix2PixConfig, image_size: int):
+    """The Pix2Pix model for ``config`` at ``image_size`` px, uncompiled."""
     from condgen.pix2pix.model import build_pix2pix
 
-    model = build_pix2pix(
+    return build_pix2pix(
         image_size,
         generator=config.generator,
         patch=str(config.patch),
         l1_weight=config.l1_weight,
         base_filters=config.base_filters,
     )
-    compile_adversarial(model, config, config.epochs * steps_per_epoch, steps_per_execution)
-    return model
 
 
 class Pix2PixRecipe(Recipe):
@@ -50,9 +43,8 @@ class Pix2PixRecipe(Recipe):
             images_a, images_b, global_batch, self.seed, jitter=self.config.jitter
         ).repeat()
 
-    def build(self, training: TrainingData, steps_per_epoch: int, steps_per_execution: int):
-        image_size = training.fingerprint["image_size"]
-        return build(self.config, image_size, steps_per_epoch, steps_per_execution)
+    def build(self, training: TrainingData):
+        return build(self.config, training.fingerprint["image_size"])
 
     def save(self, model: keras.Model, out: Path) -> None:
         model.generator.save(out / "generator.keras")

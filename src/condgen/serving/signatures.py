@@ -1,6 +1,14 @@
-"""MLflow signatures of the image-to-image models (a base64 image in, a base64 PNG out)."""
+"""How the image-to-image models are registered: signature, serving metadata, the recipe."""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from condgen.core.registry import Registration
 
 
 def image_signature(with_direction: bool = False):
@@ -15,3 +23,33 @@ def image_signature(with_direction: bool = False):
         inputs = [ColSpec("string", "image"), ColSpec("double", "seed", required=False)]
     outputs = [ColSpec("string", "image"), ColSpec("long", "width"), ColSpec("long", "height")]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+
+
+def image_registration(
+    model,
+    input_example: Callable[[], pd.DataFrame],
+    artifacts: Callable[[Path], dict[str, Path]] | None = None,
+) -> Registration:
+    """The recipe of an image model row: served by ``image_pyfunc.py`` at the size (and
+    test-time mode) its ``run.json`` records; with ``directions``, one generator per direction."""
+
+    def serving_meta(model_dir: Path) -> dict:
+        run = json.loads((model_dir / "run.json").read_text())
+        meta = {
+            "model": model.name,
+            "image_size": int(run["image_size"]),
+            "train_mode_at_test": bool(run.get("train_mode_at_test", False)),
+        }
+        if model.directions:
+            meta["directions"] = list(model.directions)
+        return meta
+
+    extra = {"artifacts": artifacts} if artifacts else {}
+    return Registration.of(
+        model,
+        pyfunc_file=Path(__file__).with_name("image_pyfunc.py"),
+        signature=lambda: image_signature(with_direction=bool(model.directions)),
+        input_example=input_example,
+        serving_meta=serving_meta,
+        **extra,
+    )
