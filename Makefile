@@ -13,8 +13,8 @@ pipeline: $(STAMP)  ## run the whole pipeline (download/prepare, train, evaluate
 	dvc repro
 
 test: $(STAMP)  ## run the test suite (unit tests + a tiny end-to-end pipeline and served model)
-	ruff check src tests scripts
-	ruff format --check src tests scripts
+	ruff check src tests benchmarks
+	ruff format --check src tests benchmarks
 	pytest
 
 $(STAMP): pyproject.toml requirements.lock

@@ -20,17 +20,15 @@ import keras
 import pandas as pd
 
 from condgen.core import runtime, tracking
-from condgen.core.params import AdamSchedule
 from condgen.core.schedules import LinearDecay
 
 if TYPE_CHECKING:
     import tensorflow as tf
 
 
-def make_adam(
-    learning_rate: float, config: AdamSchedule, total_steps: int
-) -> keras.optimizers.Optimizer:
-    """Adam with the section's betas, linear decay from ``lr_decay_start`` and loss scaling."""
+def make_adam(learning_rate: float, config: Any, total_steps: int) -> keras.optimizers.Optimizer:
+    """Adam with the section's betas (``AdamSchedule``), linear decay from ``lr_decay_start``
+    and, with ``mixed_precision`` (``RunSwitches``), dynamic loss scaling."""
     rate = learning_rate
     if config.lr_decay_start < 1.0:
         rate = LinearDecay(
@@ -174,10 +172,10 @@ def train_adversarial(
             recipe.build(data), config, config.epochs * steps_per_epoch, per_execution
         )
 
-    history, run_id, seconds = fit_resumable(
+    history, run_id, seconds = _fit_resumable(
         model,
         dataset,
-        family=name,
+        model_name=name,
         epochs=config.epochs,
         steps_per_epoch=steps_per_epoch,
         checkpoint_dir=checkpoint_dir,
@@ -221,11 +219,11 @@ def open_checkpoint(checkpoint_dir: str | Path, params: dict) -> dict:
     return state
 
 
-def fit_resumable(
+def _fit_resumable(
     model: keras.Model,
     dataset,
     *,
-    family: str,
+    model_name: str,
     epochs: int,
     steps_per_epoch: int,
     checkpoint_dir: str | Path,
@@ -253,13 +251,13 @@ def fit_resumable(
     if log_to_mlflow:
         import mlflow
 
-        tracking.setup(family)
-        run = mlflow.start_run(run_id=state.get("run_id"), run_name=f"{family}-train")
+        tracking.setup(model_name)
+        run = mlflow.start_run(run_id=state.get("run_id"), run_name=f"{model_name}-train")
         run_id = run.info.run_id
         state["run_id"] = run_id
         if "resumed" not in state:
             mlflow.log_params(params)
-            mlflow.set_tags({**tracking.run_tags(*data), "model": family})
+            mlflow.set_tags({**tracking.run_tags(*data), "model": model_name})
         callbacks.append(MlflowEpochLogger())
     callbacks.extend(extra_callbacks or [])
     state["resumed"] = True

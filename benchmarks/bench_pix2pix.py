@@ -1,6 +1,6 @@
 """Benchmark: Pix2Pix training throughput on this machine, per image size and width.
 
-Usage: python scripts/bench_pix2pix.py [--sizes 32,64] [--batch-sizes 1,4]
+Usage: python benchmarks/bench_pix2pix.py [--sizes 32,64] [--batch-sizes 1,4]
        [--base-filters 32,64] [--steps 30] [--generator unet] [--patch 70] [--jit]
 Prints one line per setting; numbers are for choosing defaults, never asserted in tests.
 """

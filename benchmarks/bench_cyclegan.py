@@ -1,6 +1,6 @@
 """Benchmark: CycleGAN training speed on this machine, per image size, width and depth.
 
-Usage: python scripts/bench_cyclegan.py [--sizes 64] [--base-filters 16,32] [--blocks 0]
+Usage: python benchmarks/bench_cyclegan.py [--sizes 64] [--base-filters 16,32] [--blocks 0]
        [--batch-sizes 1] [--steps 40] [--generator resnet] [--jit]
 Prints one line per setting (a step updates both generators and both discriminators); the
 numbers are for choosing defaults, never asserted in tests.

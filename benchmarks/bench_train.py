@@ -1,6 +1,6 @@
 """Benchmark: training throughput (images/s) of each MNIST GAN on this machine.
 
-Usage: python scripts/bench_train.py [--batch-size 64] [--steps 200] [--jit] [--spe 1]
+Usage: python benchmarks/bench_train.py [--batch-size 64] [--steps 200] [--jit] [--spe 1]
     [--models gan,cgan,dcgan] [--mismatch-weight 1.0] [--nondeterministic]
 Prints one line per model; numbers are for choosing defaults, never asserted in tests.
 """
