@@ -16,7 +16,7 @@ from condgen.core.download import DownloadError
 from condgen.cyclegan import data as unpaired
 from condgen.cyclegan.config import UnpairedDataConfig
 from condgen.facades import scenes as syn
-from tests.test_download import socket_closed_port
+from tests.test_core_download import socket_closed_port
 
 SIZE = 32
 # Each folder's images have their own colour, so that the arrays show where they came from.

@@ -19,7 +19,7 @@ from condgen.core.images import jitter_size
 from condgen.core.params import ConfigError, build
 from condgen.pix2pix import data as paired
 from condgen.pix2pix.config import PairedDataConfig
-from tests.test_download import socket_closed_port
+from tests.test_core_download import socket_closed_port
 
 SIZE = 16  # every test image is a 16 x 32 pair: two 16 px squares side by side
 
