@@ -32,6 +32,8 @@ def name_arg(choices: Iterable[str]) -> str:
     """The one command-line argument, which must be one of ``choices``."""
     choices = tuple(choices)
     if len(sys.argv) != 2 or sys.argv[1] not in choices:
-        print(f"usage: {sys.argv[0]} {{{','.join(choices)}}}", file=sys.stderr)
+        spec = getattr(sys.modules["__main__"], "__spec__", None)
+        command = f"python -m {spec.name}" if spec else sys.argv[0]
+        print(f"usage: {command} {{{','.join(choices)}}}", file=sys.stderr)
         raise SystemExit(2)
     return sys.argv[1]
