@@ -82,37 +82,26 @@ def legacy_project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("legacy")
     source = old_source(root / "old-src")
     (root / "dvc.yaml").write_text("stages: {}\n")  # marks the project root for both codes
-    env = project_env(root)
-    env["PYTHONPATH"] = str(source)
-    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
-    result = subprocess.run(
-        [sys.executable, "-c", REGISTER_WITH_THE_OLD_CODE],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
+    in_project(root, [sys.executable, "-c", REGISTER_WITH_THE_OLD_CODE], PYTHONPATH=str(source))
     for model in ("cgan", "cyclegan"):
         decision = json.loads((root / f"reports/{model}/registration.json").read_text())
         assert decision["version"] == 1 and decision["promoted"] is True
     return root
 
 
-def condgen(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = project_env(project)
-    env["MLFLOW_TRACKING_URI"] = f"sqlite:///{project / 'mlflow.db'}"
+def in_project(project: Path, command: list[str], **env: str) -> subprocess.CompletedProcess:
+    """``command`` run in ``project`` against its MLflow store; it must succeed."""
+    full_env = {**project_env(project), **env}
+    full_env["MLFLOW_TRACKING_URI"] = f"sqlite:///{project / 'mlflow.db'}"
     result = subprocess.run(
-        [str(BIN / "condgen"), *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+        command, cwd=project, env=full_env, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stderr[-4000:]
     return result
+
+
+def condgen(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return in_project(project, [str(BIN / "condgen"), *args])
 
 
 def test_old_versions_bundle_the_old_layout(legacy_project):
