@@ -84,11 +84,6 @@ class Pix2Pix(AdversarialModel):
             self.d_loss_tracker,
         ]
 
-    @property
-    def final_generator(self) -> keras.Model:
-        """The generator to evaluate and serve (the same interface as ``GAN``)."""
-        return self.generator
-
     @staticmethod
     def _split_batch(data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
