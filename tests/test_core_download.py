@@ -44,6 +44,18 @@ def test_keras_source_downloads_verifies_and_prepares(file_server, tmp_path):
     assert leftovers(tmp_path / "raw") == ["mnist.npz"]  # no temp files left behind
 
 
+@pytest.mark.parametrize("progress", [True, False])
+def test_a_complete_download_is_accepted_with_or_without_a_progress_bar(
+    file_server, tmp_path, progress
+):
+    served, url = file_server
+    payload = small_mnist_npz()
+    (served / "mnist.npz").write_bytes(payload)
+    digest = hashlib.sha256(payload).hexdigest()
+    target = download(f"{url}/mnist.npz", tmp_path / "out" / "m.npz", digest, progress=progress)
+    assert target.read_bytes() == payload and leftovers(tmp_path / "out") == ["m.npz"]
+
+
 def test_checksum_mismatch_leaves_no_file(file_server, tmp_path):
     served, url = file_server
     (served / "mnist.npz").write_bytes(small_mnist_npz())

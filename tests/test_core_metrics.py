@@ -22,6 +22,25 @@ def test_frechet_distance_with_rotated_covariance():
     assert m.frechet_distance(np.zeros(4), s1, np.zeros(4), s2) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_frechet_distance_with_non_commuting_covariances_matches_scipy(seed):
+    """Covariances in different eigenbases, where Tr((S1 S2)^1/2) is not a sum over paired
+    eigenvalues: the reference is SciPy's general matrix square root."""
+    from scipy.linalg import sqrtm
+
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal((2, 6, 6))
+    s1, s2 = a @ a.T + 0.1 * np.eye(6), b @ b.T + 0.1 * np.eye(6)
+    assert not np.allclose(s1 @ s2, s2 @ s1)
+    mu1, mu2 = rng.standard_normal((2, 6))
+    expected = np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2) - 2 * np.trace(sqrtm(s1 @ s2)).real
+    assert m.frechet_distance(mu1, s1, mu2, s2) == pytest.approx(expected, rel=1e-7)
+    # Pairing eigenvalues (right only when the matrices commute) gives another number here.
+    paired = sum(np.sqrt(np.linalg.eigvalsh(s1) * np.linalg.eigvalsh(s2)))
+    naive = np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2) - 2 * paired
+    assert naive != pytest.approx(expected, rel=1e-3)
+
+
 def test_fid_of_a_sample_with_itself_is_zero_and_grows_with_shift():
     rng = np.random.default_rng(1)
     a = rng.standard_normal((500, 8))

@@ -192,3 +192,34 @@ def test_evaluation_without_ground_truth_reports_why_fid_is_missing(data, traine
     from condgen.cyclegan.registration import registration
 
     assert registration(MODELS["cyclegan"]).metric_of(result) == "cycle_a_l1"
+
+
+def test_inception_weights_come_from_the_cache_a_download_or_a_note(
+    tmp_path, monkeypatch, file_server
+):
+    from condgen.cyclegan.evaluate import INCEPTION_URL, inception_weights_file
+    from tests.test_core_download import socket_closed_port
+
+    folder, base = file_server
+    name = INCEPTION_URL.rsplit("/", 1)[1]
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    # Offline (nothing listens): no file, and a note that says where to put it.
+    with socket_closed_port() as port:
+        path, note = inception_weights_file(url=f"http://127.0.0.1:{port}/{name}")
+    assert path is None and "could not be downloaded" in note and name in note
+    assert not (tmp_path / "keras" / "models" / name).exists()
+    # A server that has it: downloaded into Keras' cache, then used from there.
+    (folder / name).write_bytes(b"weights")
+    path, note = inception_weights_file(url=f"{base}/{name}")
+    assert path == tmp_path / "keras" / "models" / name and path.read_bytes() == b"weights"
+    assert inception_weights_file(url=f"{base}/gone.h5") == (path, "")
+
+
+def test_a_weights_file_that_cannot_be_read_fails_the_fid_loudly(tmp_path):
+    from condgen.cyclegan.evaluate import inception_fid
+
+    broken = tmp_path / "broken.h5"
+    broken.write_bytes(b"not an HDF5 file")
+    images = np.zeros((2, 32, 32, 3), np.uint8)
+    with pytest.raises((OSError, ValueError)):
+        inception_fid(images, images, str(broken))

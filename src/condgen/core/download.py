@@ -77,19 +77,21 @@ def download(
                     disable=not progress,
                     file=sys.stderr,
                 )
+                received = 0  # counted here: a disabled progress bar counts nothing
                 with bar:
                     try:
                         for block in iter(lambda: response.read(CHUNK), b""):
                             out.write(block)
                             digest.update(block)
+                            received += len(block)
                             bar.update(len(block))
                     except (urllib.error.URLError, OSError) as err:
                         raise DownloadError(
                             f"download of {url} broke off: {err}. Run the stage again."
                         ) from err
-                if total is not None and bar.n != total:
+                if total is not None and received != total:
                     raise DownloadError(
-                        f"download of {url} is truncated: got {bar.n} of {total} bytes. "
+                        f"download of {url} is truncated: got {received} of {total} bytes. "
                         "Run the stage again."
                     )
         got = digest.hexdigest()

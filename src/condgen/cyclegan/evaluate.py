@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,10 @@ LOSS_COLUMNS = (
     "identity_b_loss",
 )
 INCEPTION_SIZE = 299
+INCEPTION_URL = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
+    "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+)
 
 
 def load_generators(model_dir: str | Path) -> dict:
@@ -44,29 +49,55 @@ def translate_all(generator, images: np.ndarray) -> np.ndarray:
     return np.stack(translate_images(generator, list(images), seeds, images.shape[1], False))
 
 
+def inception_weights_file(
+    weights: str = "imagenet", url: str = INCEPTION_URL
+) -> tuple[Path | None, str]:
+    """(the InceptionV3 no-top weights file, "") or (None, why there is none).
+
+    ``imagenet`` is Keras' cached file, else a download of it from ``url``; anything else is a
+    file path.
+    Only the known causes (no such file; offline or a failed download) give None: Keras' own
+    download raises a bare ``Exception``, so the file is fetched here with our downloader.
+    """
+    if weights != "imagenet":
+        path = Path(weights)
+        if path.is_file():
+            return path, ""
+        return None, f"FID skipped: the InceptionV3 weights file {weights} does not exist"
+    from condgen.core.download import DownloadError, download
+
+    cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
+    cached = cache / Path(INCEPTION_URL).name
+    if cached.is_file():
+        return cached, ""
+    try:
+        return download(url, cached, None, progress=False), ""
+    except DownloadError as err:
+        return None, (
+            f"FID skipped: the InceptionV3 ImageNet weights are not in {cache} and could not be "
+            f"downloaded ({err}). Put {cached.name} there, or run once with network access."
+        )
+
+
 def inception_fid(
     generated: np.ndarray, real: np.ndarray, weights: str = "imagenet"
 ) -> tuple[float | None, str]:
     """(FID, note): Fréchet distance of InceptionV3 pool features (Heusel et al. 2017).
 
-    ``weights`` is ``imagenet`` (Keras' cache, or a download when the network allows) or a path
-    to the weights file. Without them the FID is None and the note says why; nothing fails.
+    Without the weights (see :func:`inception_weights_file`) the FID is None and the note says
+    why; a weights file that is there but cannot be loaded is an error, not a note.
     """
     import keras
 
-    try:
-        model = keras.applications.InceptionV3(
-            include_top=False,
-            weights=weights,
-            pooling="avg",
-            input_shape=(INCEPTION_SIZE, INCEPTION_SIZE, 3),
-        )
-    except Exception as err:  # no network, no cache, a bad file: report, do not fail
-        return None, (
-            f"FID skipped: InceptionV3 weights {weights!r} could not be loaded "
-            f"({type(err).__name__}: {str(err)[:200]}). Put the Keras ImageNet weights in "
-            "~/.keras/models (or run once with network access) to get it."
-        )
+    path, why_not = inception_weights_file(weights)
+    if path is None:
+        return None, why_not
+    model = keras.applications.InceptionV3(
+        include_top=False,
+        weights=str(path),
+        pooling="avg",
+        input_shape=(INCEPTION_SIZE, INCEPTION_SIZE, 3),
+    )
 
     def features(images: np.ndarray) -> np.ndarray:
         import tensorflow as tf
