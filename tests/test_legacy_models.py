@@ -151,3 +151,28 @@ def test_an_old_version_is_served_over_http(legacy_project):
     finally:
         served.close()
     assert os.path.exists(legacy_project / "serve-cgan.log")
+
+
+def test_a_new_version_is_not_compared_with_an_old_champion_of_unknown_data(
+    legacy_project, tmp_path, monkeypatch
+):
+    """The old champion's run recorded no data md5 (and this project has no dvc.lock), so the
+    new version's better score proves nothing: it is registered and the alias stays."""
+    from condgen.core.registry import register
+    from condgen.families import MODELS
+    from condgen.mnist.networks import NETWORKS
+    from condgen.mnist.registration import registration
+
+    monkeypatch.setenv("CONDGEN_ROOT", str(legacy_project))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{legacy_project / 'mlflow.db'}")
+    model_dir, report_dir = tmp_path / "model", tmp_path / "report"
+    model_dir.mkdir()
+    report_dir.mkdir()
+    NETWORKS[MODELS["cgan"].networks][0](100).save(model_dir / "generator.keras")
+    (model_dir / "run.json").write_text(json.dumps({"run_id": None}))
+    (report_dir / "metrics.json").write_text(json.dumps({"label_accuracy": 0.99}))
+    decision = register(
+        registration(MODELS["cgan"]), "cgan", model_dir, report_dir, report_dir / "reg.json"
+    )
+    assert decision["version"] == 2 and decision["promoted"] is False
+    assert "data_md5 is not known" in decision["reason"] and decision["champion_version"] == 1

@@ -281,9 +281,12 @@ def test_forced_rerun_gives_identical_metrics_and_keeps_the_champion(project):
     assert metrics_of(project) == first
     for model in MODELS:
         registration = json.loads((project / f"reports/{model}/registration.json").read_text())
-        # An equal score does not beat the champion, so version 1 stays champion.
+        # Re-prepared data, retrained evaluator: the same bytes and weights, so the versions
+        # are compared; an equal score does not beat the champion, so version 1 stays.
         assert registration["version"] == 2 and registration["promoted"] is False
         assert registration["champion_version"] == 1
+        assert "does not beat champion v1" in registration["reason"], registration["reason"]
+        assert registration["evaluated_on"]["data_md5"] != "unknown"
 
 
 def test_cli_generate_through_the_server(served_cgan, project, tmp_path):

@@ -103,6 +103,52 @@ def log_evaluation(model: str, model_dir: str | Path, report_dir: str | Path, fl
         return run.info.run_id
 
 
+# Evaluation keys that say on what a score was computed: the test split's sizes, the image size,
+# and the network that scored it (MNIST: the evaluator's weights md5).
+FACT_METRICS = ("image_size", "num_samples", "num_test", "num_test_a", "num_test_b", "evaluator")
+FACT_TAG = "evaluated_"
+UNKNOWN = "unknown"
+
+
+def evaluation_facts(model: str, metrics: dict) -> dict[str, str]:
+    """What a version's score was computed on: the prepared data's md5 (from dvc.lock) and the
+    evaluation's own record of its test split, image size and scoring network."""
+    from condgen import families
+
+    family = families.family_of(model)
+    facts = {"data_md5": tracking.data_hash(family.data_stage, family.data_dir)}
+    facts.update({k: str(metrics[k]) for k in FACT_METRICS if k in metrics})
+    return facts
+
+
+def recorded_facts(client, version) -> dict[str, str]:
+    """The facts tagged on a registered version; for versions registered before the facts were
+    recorded, what their run says (its data md5 tag and its evaluation metrics)."""
+    facts = {k.removeprefix(FACT_TAG): v for k, v in version.tags.items() if k.startswith(FACT_TAG)}
+    if facts:
+        return facts
+    run = client.get_run(version.run_id).data
+    if "data_md5" in run.tags:
+        facts["data_md5"] = run.tags["data_md5"]
+    # Numeric facts were logged as MLflow metrics (floats): 2000.0 was 2000.
+    facts.update({k: str(int(run.metrics[k])) for k in FACT_METRICS if k in run.metrics})
+    return facts
+
+
+def incomparable(new: dict[str, str], champion: dict[str, str]) -> str | None:
+    """Why two versions' scores cannot be compared, or None when they can.
+
+    Both must know their data; every other fact both recorded must agree (a version
+    registered before a fact was recorded is compared on the facts it has)."""
+    for name in ("data_md5", *sorted(set(new) & set(champion) - {"data_md5"})):
+        mine, theirs = new.get(name, UNKNOWN), champion.get(name, UNKNOWN)
+        if UNKNOWN in (mine, theirs):
+            return f"{name} is not known for both (this: {mine}, champion: {theirs})"
+        if mine != theirs:
+            return f"they were evaluated on other {name} ({mine} vs the champion's {theirs})"
+    return None
+
+
 def _beats(challenger: float, champion: float, greater_is_better: bool) -> bool:
     return challenger > champion if greater_is_better else challenger < champion
 
@@ -117,8 +163,10 @@ def register(
     """Log ``model_dir/generator.keras`` as a pyfunc model, register it as ``condgen-<model>``.
 
     The ``champion`` alias moves to the new version only if its primary metric beats the
-    current champion's; the decision and both values are recorded as version tags and returned
-    (and written to ``out_path``).
+    current champion's, and only when both were evaluated on the same data, test split and
+    evaluator (:func:`evaluation_facts`, tagged ``evaluated_*`` on every version); a champion
+    without the metric is never replaced. The decision and both values are recorded as version
+    tags and returned (and written to ``out_path``).
     """
     import mlflow
     from mlflow import MlflowClient
@@ -147,19 +195,37 @@ def register(
         )
         run_id = run.info.run_id
     name = tracking.registered_name(model)
-    version = mlflow.register_model(info.model_uri, name)
+    facts = evaluation_facts(model, metrics)
+    version = mlflow.register_model(
+        info.model_uri, name, tags={FACT_TAG + k: v for k, v in facts.items()}
+    )
     client = MlflowClient()
-    champion_version, champion_score = None, None
+    champion_version, champion_score, why_not = None, None, None
     try:
         current = client.get_model_version_by_alias(name, CHAMPION)
+    except mlflow.exceptions.MlflowException as err:
+        # The store's answer when no version holds the alias yet; anything else is an error.
+        if "not found" not in str(err):
+            raise
+        current = None
+    if current is not None:
         champion_version = current.version
         champion_score = client.get_run(current.run_id).data.metrics.get(metric)
-    except mlflow.exceptions.MlflowException:
-        pass
+        why_not = incomparable(facts, recorded_facts(client, current))
     if champion_version is None:
         promote, reason = True, "first version: no champion yet"
+    elif why_not:
+        promote = False
+        reason = (
+            f"not compared with champion v{champion_version}: {why_not}; the alias stays "
+            "(move it by hand if this version should serve)"
+        )
     elif champion_score is None:
-        promote, reason = True, f"champion v{champion_version} has no {metric}"
+        promote = False
+        reason = (
+            f"champion v{champion_version} has no {metric} to compare with; the alias stays "
+            "(move it by hand if this version should serve)"
+        )
     elif _beats(score, champion_score, spec.greater_is_better):
         promote = True
         reason = f"{metric} {score:g} beats champion v{champion_version}'s {champion_score:g}"
@@ -182,6 +248,7 @@ def register(
         "promoted": promote,
         "champion_version": int(version.version) if promote else int(champion_version),
         "reason": reason,
+        "evaluated_on": facts,
     }
     for key in ("primary_metric", "value", "promoted", "reason"):
         client.set_model_version_tag(name, version.version, f"champion_{key}", str(decision[key]))

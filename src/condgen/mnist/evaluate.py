@@ -76,6 +76,7 @@ def evaluate(
         "classifier_score": m.classifier_score(fake_probs),
         "classifier_score_real": m.classifier_score(test_probs),
         **m.class_coverage(fake_probs),
+        "evaluator": evaluator.fingerprint,
     }
     if model.conditional:
         overall, per_label = m.label_accuracy(fake_probs, requested)

@@ -6,6 +6,7 @@ It plays the role InceptionV3 plays for natural images: the Fréchet distance is
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -78,6 +79,10 @@ class Evaluator:
         if not path.is_file():
             raise FileNotFoundError(f"{path} not found: run `dvc repro train_evaluator` first")
         model = keras.models.load_model(path)
+        # Which evaluator scored a generator: the md5 of its weights (the .keras file also
+        # holds its save date, so equal networks saved twice differ as files).
+        weights = b"".join(np.ascontiguousarray(w).tobytes() for w in model.get_weights())
+        self.fingerprint = hashlib.md5(weights).hexdigest()
         self.model = keras.Model(
             model.inputs, [model.get_layer(FEATURE_LAYER).output, model.outputs[0]]
         )
