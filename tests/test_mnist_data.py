@@ -33,3 +33,22 @@ def test_model_range_round_trip():
     scaled = mnist.to_model_range(images)
     assert scaled.shape == (1, 2, 2, 1) and scaled.min() == -1.0 and scaled.max() == 1.0
     np.testing.assert_array_equal(to_uint8(scaled), images)
+
+
+def same_bytes(first, second) -> bool:
+    names = sorted(p.name for p in first.iterdir())
+    return names == sorted(p.name for p in second.iterdir()) and all(
+        (first / n).read_bytes() == (second / n).read_bytes() for n in names
+    )
+
+
+def test_preparing_twice_writes_the_same_bytes(tmp_path):
+    """DVC hashes the prepared folder: a re-run prepare stage (its family's code changed) must
+    not give the same data a new hash, or every stage after it would run again."""
+    import time
+
+    config = MnistDataConfig(max_train_images=100)
+    mnist.prepare(config, 0, tmp_path / "first", tmp_path / "raw")
+    time.sleep(2.1)  # zip members carry a date with 2-second resolution
+    mnist.prepare(config, 0, tmp_path / "second", tmp_path / "raw")
+    assert same_bytes(tmp_path / "first", tmp_path / "second")

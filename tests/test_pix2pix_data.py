@@ -512,7 +512,14 @@ def test_batch_larger_than_the_data_is_refused():
         paired.make_train_dataset(a, b, batch_size=4, seed=0)
 
 
-def test_prepare_leaves_no_temp_files(tmp_path):
+def test_prepare_leaves_no_temp_files_and_writes_the_same_bytes_again(tmp_path):
+    import time
+
+    from tests.test_mnist_data import same_bytes
+
     config = PairedDataConfig(image_size=32, num_train=2, num_test=1)
     paired.prepare(config, 0, tmp_path / "out", tmp_path / "raw")
     assert sorted(os.listdir(tmp_path / "out")) == ["summary.json", "test.npz", "train.npz"]
+    time.sleep(2.1)  # zip members carry a date with 2-second resolution
+    paired.prepare(config, 0, tmp_path / "again", tmp_path / "raw")
+    assert same_bytes(tmp_path / "out", tmp_path / "again")

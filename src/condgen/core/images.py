@@ -168,25 +168,13 @@ def jitter_size(size: int) -> int:
     return int(size * 286 / 256 + 0.5)
 
 
-def write_npz(fh, arrays: dict[str, np.ndarray]) -> None:
-    """``np.savez_compressed`` with fixed member dates: the same arrays give the same bytes.
-
-    NumPy stamps each member with the current time, so re-preparing unchanged data would give
-    DVC a new hash and re-run every stage after it.
-    """
-    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
-        for key, value in arrays.items():
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with zf.open(info, "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
-
-
 def write_atomically(out: Path, files: dict[str, bytes | dict[str, np.ndarray]]) -> None:
     """Write every file under a hidden temporary name, then rename them all into place.
 
     A failure while writing (a full disk) thus leaves no half-written file behind. ``bytes``
-    are written as they are, a mapping of arrays as a compressed ``.npz`` (:func:`write_npz`).
+    are written as they are, a mapping of arrays as a compressed ``.npz``. Both come out byte
+    for byte the same from the same inputs (NumPy dates every ``.npz`` member 1980-01-01),
+    which keeps a re-run prepare stage from giving DVC a new hash.
     """
     out.mkdir(parents=True, exist_ok=True)
     temps: list[tuple[Path, Path]] = []
@@ -198,7 +186,7 @@ def write_atomically(out: Path, files: dict[str, bytes | dict[str, np.ndarray]])
                 if isinstance(content, bytes):
                     fh.write(content)
                 else:
-                    write_npz(fh, content)
+                    np.savez_compressed(fh, **content)
         for tmp, final in temps:
             os.replace(tmp, final)
     finally:
