@@ -216,10 +216,9 @@ def test_inception_weights_come_from_the_cache_a_download_or_a_note(
 
 
 def test_a_weights_file_that_cannot_be_read_fails_the_fid_loudly(tmp_path):
-    from condgen.cyclegan.evaluate import inception_fid
+    from condgen.cyclegan.evaluate import inception_features
 
     broken = tmp_path / "broken.h5"
     broken.write_bytes(b"not an HDF5 file")
-    images = np.zeros((2, 32, 32, 3), np.uint8)
     with pytest.raises((OSError, ValueError)):
-        inception_fid(images, images, str(broken))
+        inception_features(str(broken))

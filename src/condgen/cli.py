@@ -17,6 +17,7 @@ from condgen.core.runtime import quiet_tensorflow
 DIGIT_MODELS = tuple(m.name for m in families.models_of("mnist"))
 IMAGE_MODELS = tuple(m.name for m in families.MODELS.values() if m.family != "mnist")
 SERVED_MODELS = tuple(families.MODELS)
+CONDITIONAL_MODELS = ", ".join(m.name for m in families.MODELS.values() if m.conditional)
 
 
 class CliError(RuntimeError):
@@ -39,8 +40,7 @@ def _request_rows(model: str, label: int | None, n: int, seed: int | None) -> di
             raise CliError(f"--label is required for the {model} model (a digit 0-9)")
         rows["label"] = [label] * n
     elif label is not None:
-        conditional = ", ".join(m.name for m in families.MODELS.values() if m.conditional)
-        raise CliError(f"--label only applies to {conditional}; {model} is unconditional")
+        raise CliError(f"--label only applies to {CONDITIONAL_MODELS}; {model} is unconditional")
     return rows
 
 
@@ -259,8 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="draw digits from a registered MNIST generator")
     gen.add_argument("--model", choices=DIGIT_MODELS, required=True)
-    conditional = ", ".join(m.name for m in families.MODELS.values() if m.conditional)
-    gen.add_argument("--label", type=int, help=f"digit to draw ({conditional} only)")
+    gen.add_argument("--label", type=int, help=f"digit to draw ({CONDITIONAL_MODELS} only)")
     gen.add_argument("-n", type=int, default=16, help="how many images (1-256)")
     gen.add_argument("-o", "--output", required=True, help="PNG file for the grid")
     gen.add_argument("--seed", type=int, help="first noise seed (default: random)")

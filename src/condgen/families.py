@@ -142,10 +142,3 @@ def family_stage(stage: str) -> tuple[Family, str, str]:
                 return family, module_name, function
     known = [name for f in FAMILIES.values() for name, _ in f.stages]
     raise ValueError(f"unknown stage {stage!r}; the families' own stages are {', '.join(known)}")
-
-
-def get_model(name: str) -> Model:
-    """The table's row for ``name``, or a ValueError listing the models there are."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; the models are {', '.join(MODELS)}")
-    return MODELS[name]

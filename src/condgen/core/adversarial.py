@@ -41,6 +41,12 @@ class AdversarialModel(keras.Model):
         """What the discriminator optimizer trains (CycleGAN: both discriminators)."""
         return self.discriminator.trainable_variables
 
+    @staticmethod
+    def _split_batch(data):
+        """A batch from tf.data as given: ``(x, y)`` for a pair of tensors, else ``x``."""
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return (x, y) if y is not None else x
+
     def _apply_gradients(self, g_tape, g_scaled_loss, d_tape, d_scaled_loss) -> None:
         """One optimizer step for each side, from its own tape and (scaled) loss."""
         g_vars = self.generator_variables

@@ -82,7 +82,8 @@ class TrainingData:
     smallest: int  # items of the smallest set a batch is drawn from
     unit: str  # what an item is, for errors: "training images", "training pairs", ...
     counts: dict[str, int]  # written to run.json ({"train_images": 4000}, ...)
-    # Facts of the data that the backup is only valid for (e.g. {"image_size": 64}).
+    # Facts of the data that the backup is only valid for (e.g. {"image_size": 64}); run.json
+    # records them for evaluation and serving.
     fingerprint: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
@@ -139,8 +140,8 @@ def train_adversarial(
     Writes the recipe's generator files, ``history.csv`` (one row of mean losses per epoch)
     and ``run.json`` (steps, data counts, the MLflow run). The full training state is backed
     up to ``checkpoint_dir`` after every epoch; an interrupted run started again with the same
-    params and data facts resumes from there (and continues the same MLflow run); a finished
-    run removes it.
+    params and data facts resumes from the last finished epoch (and continues the same MLflow
+    run); a finished run removes it.
     """
     from condgen import families
 
@@ -172,20 +173,47 @@ def train_adversarial(
             recipe.build(data), config, config.epochs * steps_per_epoch, per_execution
         )
 
-    history, run_id, seconds = _fit_resumable(
-        model,
-        dataset,
-        model_name=name,
-        epochs=config.epochs,
-        steps_per_epoch=steps_per_epoch,
-        checkpoint_dir=checkpoint_dir,
-        state=state,
-        params=params,
-        data=(family.data_stage, family.data_dir),
-        log_to_mlflow=log_to_mlflow,
-        verbose=verbose,
-        extra_callbacks=extra_callbacks,
-    )
+    ckpt = Path(checkpoint_dir)
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.BackupAndRestore(str(ckpt / "backup"), delete_checkpoint=True),
+        keras.callbacks.CSVLogger(str(ckpt / "history.csv"), append=True),
+    ]
+    run_id = None
+    if log_to_mlflow:
+        import mlflow
+
+        tracking.setup(name)
+        # A resumed training continues its MLflow run; a new one logs its params and lineage.
+        run_id = mlflow.start_run(run_id=state.get("run_id"), run_name=f"{name}-train").info.run_id
+        state["run_id"] = run_id
+        if "resumed" not in state:
+            mlflow.log_params(params)
+            mlflow.set_tags(
+                {**tracking.run_tags(family.data_stage, family.data_dir), "model": name}
+            )
+        callbacks.append(MlflowEpochLogger())
+    callbacks.extend(extra_callbacks or [])
+    state["resumed"] = True
+    (ckpt / "state.json").write_text(json.dumps(state))
+
+    start = time.perf_counter()
+    try:
+        model.fit(
+            dataset,
+            epochs=config.epochs,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,
+        )
+    finally:
+        if log_to_mlflow:
+            mlflow.end_run()
+    seconds = time.perf_counter() - start
+    # CSVLogger adds empty val_* columns when there is no validation data: drop them.
+    history = pd.read_csv(ckpt / "history.csv").dropna(axis=1, how="all")
+    history["epoch"] = history["epoch"] + 1
+
     recipe.save(model, out)
     history.to_csv(out / "history.csv", index=False)
     info = {
@@ -194,6 +222,7 @@ def train_adversarial(
         "epochs": config.epochs,
         "steps": steps_per_epoch * config.epochs,
         **data.counts,
+        **data.fingerprint,
         **recipe.run_info(data),
         "train_seconds_last_session": round(seconds, 1),
     }
@@ -217,69 +246,3 @@ def open_checkpoint(checkpoint_dir: str | Path, params: dict) -> dict:
         state = {"fingerprint": fingerprint}
     ckpt.mkdir(parents=True, exist_ok=True)
     return state
-
-
-def _fit_resumable(
-    model: keras.Model,
-    dataset,
-    *,
-    model_name: str,
-    epochs: int,
-    steps_per_epoch: int,
-    checkpoint_dir: str | Path,
-    state: dict,
-    params: dict,
-    data: tuple[str, str],
-    log_to_mlflow: bool = True,
-    verbose: int = 2,
-    extra_callbacks: list | None = None,
-) -> tuple[pd.DataFrame, str | None, float]:
-    """``model.fit`` with a backup every epoch, a history CSV and an MLflow run.
-
-    ``state`` comes from :func:`open_checkpoint`; an interrupted fit started again with the
-    same params resumes from the last finished epoch and continues the same MLflow run.
-    ``data`` is (DVC stage, path) of the training data, for the run's data-hash tag. Returns
-    the per-epoch history (epochs counted from 1), the MLflow run id and the seconds spent.
-    """
-    ckpt = Path(checkpoint_dir)
-    state_file = ckpt / "state.json"
-    callbacks: list[keras.callbacks.Callback] = [
-        keras.callbacks.BackupAndRestore(str(ckpt / "backup"), delete_checkpoint=True),
-        keras.callbacks.CSVLogger(str(ckpt / "history.csv"), append=True),
-    ]
-    run_id = None
-    if log_to_mlflow:
-        import mlflow
-
-        tracking.setup(model_name)
-        run = mlflow.start_run(run_id=state.get("run_id"), run_name=f"{model_name}-train")
-        run_id = run.info.run_id
-        state["run_id"] = run_id
-        if "resumed" not in state:
-            mlflow.log_params(params)
-            mlflow.set_tags({**tracking.run_tags(*data), "model": model_name})
-        callbacks.append(MlflowEpochLogger())
-    callbacks.extend(extra_callbacks or [])
-    state["resumed"] = True
-    state_file.write_text(json.dumps(state))
-
-    start = time.perf_counter()
-    try:
-        model.fit(
-            dataset,
-            epochs=epochs,
-            steps_per_epoch=steps_per_epoch,
-            callbacks=callbacks,
-            verbose=verbose,
-            shuffle=False,
-        )
-    finally:
-        if log_to_mlflow:
-            import mlflow
-
-            mlflow.end_run()
-    seconds = time.perf_counter() - start
-    # CSVLogger adds empty val_* columns when there is no validation data: drop them.
-    history = pd.read_csv(ckpt / "history.csv").dropna(axis=1, how="all")
-    history["epoch"] = history["epoch"] + 1
-    return history, run_id, seconds

@@ -107,7 +107,6 @@ def log_evaluation(model: str, model_dir: str | Path, report_dir: str | Path, fl
 # and the network that scored it (MNIST: the evaluator's weights md5).
 FACT_METRICS = ("image_size", "num_samples", "num_test", "num_test_a", "num_test_b", "evaluator")
 FACT_TAG = "evaluated_"
-UNKNOWN = "unknown"
 
 
 def evaluation_facts(model: str, metrics: dict) -> dict[str, str]:
@@ -141,8 +140,8 @@ def incomparable(new: dict[str, str], champion: dict[str, str]) -> str | None:
     Both must know their data; every other fact both recorded must agree (a version
     registered before a fact was recorded is compared on the facts it has)."""
     for name in ("data_md5", *sorted(set(new) & set(champion) - {"data_md5"})):
-        mine, theirs = new.get(name, UNKNOWN), champion.get(name, UNKNOWN)
-        if UNKNOWN in (mine, theirs):
+        mine, theirs = new.get(name, tracking.UNKNOWN), champion.get(name, tracking.UNKNOWN)
+        if tracking.UNKNOWN in (mine, theirs):
             return f"{name} is not known for both (this: {mine}, champion: {theirs})"
         if mine != theirs:
             return f"they were evaluated on other {name} ({mine} vs the champion's {theirs})"

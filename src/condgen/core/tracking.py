@@ -12,6 +12,9 @@ import yaml
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 
+# What a lineage tag says when the fact cannot be had (no git, no dvc.lock entry).
+UNKNOWN = "unknown"
+
 
 def project_root() -> Path:
     """The project root: CONDGEN_ROOT, else the nearest folder upwards holding dvc.yaml."""
@@ -72,19 +75,19 @@ def git_commit() -> str:
         )
         return out.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return UNKNOWN
 
 
 def data_hash(stage: str, out_path: str) -> str:
-    """The md5 that dvc.lock records for ``out_path`` of ``stage`` ("unknown" if not locked)."""
+    """The md5 that dvc.lock records for ``out_path`` of ``stage`` (UNKNOWN if not locked)."""
     lock = project_root() / "dvc.lock"
     if not lock.is_file():
-        return "unknown"
+        return UNKNOWN
     data = yaml.safe_load(lock.read_text()) or {}
     for out in data.get("stages", {}).get(stage, {}).get("outs", []):
         if out.get("path", "").rstrip("/") == out_path.rstrip("/"):
-            return str(out.get("md5", "unknown"))
-    return "unknown"
+            return str(out.get("md5", UNKNOWN))
+    return UNKNOWN
 
 
 def run_tags(data_stage: str, data_path: str) -> dict[str, str]:

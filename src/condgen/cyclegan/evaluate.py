@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -79,13 +80,11 @@ def inception_weights_file(
         )
 
 
-def inception_fid(
-    generated: np.ndarray, real: np.ndarray, weights: str = "imagenet"
-) -> tuple[float | None, str]:
-    """(FID, note): Fréchet distance of InceptionV3 pool features (Heusel et al. 2017).
+def inception_features(weights: str = "imagenet") -> tuple[Callable | None, str]:
+    """(images -> InceptionV3 pool features (N, 2048), note), built once for every FID.
 
-    Without the weights (see :func:`inception_weights_file`) the FID is None and the note says
-    why; a weights file that is there but cannot be loaded is an error, not a note.
+    Without the weights (see :func:`inception_weights_file`) it is (None, why not); a weights
+    file that is there but cannot be loaded is an error, not a note.
     """
     import keras
 
@@ -106,7 +105,7 @@ def inception_fid(
         prepared = keras.applications.inception_v3.preprocess_input(resized)
         return model.predict(prepared, batch_size=32, verbose=0)
 
-    return fid(features(generated), features(real)), "InceptionV3 pool features (2048-d)"
+    return features, "InceptionV3 pool features (2048-d)"
 
 
 def evaluate_stage(
@@ -168,10 +167,11 @@ def evaluate(
                 result[f"{direction}_l1"] / result[f"{direction}_input_l1"], 6
             )
     else:
-        fid_a2b, note = inception_fid(fake_b, test_b, inception_weights)
-        if fid_a2b is not None:
-            fid_b2a, _ = inception_fid(fake_a, test_a, inception_weights)
-            result["fid_a2b"], result["fid_b2a"] = round(fid_a2b, 4), round(fid_b2a, 4)
+        # Fréchet distance of InceptionV3 pool features (Heusel et al. 2017), where they exist.
+        features, note = inception_features(inception_weights)
+        if features is not None:
+            result["fid_a2b"] = round(fid(features(fake_b), features(test_b)), 4)
+            result["fid_b2a"] = round(fid(features(fake_a), features(test_a)), 4)
         result["fid_note"] = note
     (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
 

@@ -302,21 +302,22 @@ class CycleGAN(AdversarialModel):
             return 0.5 * losses.lsgan_discriminator_loss(real_logits, fake_logits)
         return 0.5 * losses.discriminator_loss(real_logits, fake_logits)
 
-    def _cycle_losses(self, real_a, real_b, training: bool) -> dict:
+    def _cycle_losses(self, real_a, real_b) -> dict:
+        """Every loss of one training step (networks in training mode)."""
         g, f = self.generator_a2b, self.generator_b2a
         d_a, d_b = self.discriminator_a, self.discriminator_b
-        fake_b = g(real_a, training=training)
-        fake_a = f(real_b, training=training)
+        fake_b = g(real_a, training=True)
+        fake_a = f(real_b, training=True)
         out = {
-            "g_a2b_loss": self._g_adversarial(d_b(fake_b, training=training)),
-            "g_b2a_loss": self._g_adversarial(d_a(fake_a, training=training)),
-            "cycle_a_loss": losses.l1_loss(real_a, f(fake_b, training=training)),
-            "cycle_b_loss": losses.l1_loss(real_b, g(fake_a, training=training)),
+            "g_a2b_loss": self._g_adversarial(d_b(fake_b, training=True)),
+            "g_b2a_loss": self._g_adversarial(d_a(fake_a, training=True)),
+            "cycle_a_loss": losses.l1_loss(real_a, f(fake_b, training=True)),
+            "cycle_b_loss": losses.l1_loss(real_b, g(fake_a, training=True)),
         }
         identity = self.identity_weight * self.cycle_weight
         if identity > 0.0:
-            out["identity_a_loss"] = losses.l1_loss(real_a, f(real_a, training=training))
-            out["identity_b_loss"] = losses.l1_loss(real_b, g(real_b, training=training))
+            out["identity_a_loss"] = losses.l1_loss(real_a, f(real_a, training=True))
+            out["identity_b_loss"] = losses.l1_loss(real_b, g(real_b, training=True))
         else:
             out["identity_a_loss"] = out["identity_b_loss"] = ops.zeros((), "float32")
         out["g_loss"] = (
@@ -326,39 +327,27 @@ class CycleGAN(AdversarialModel):
             + identity * (out["identity_a_loss"] + out["identity_b_loss"])
         )
         # Each D judges its domain's real images against what its pool hands out.
-        if training:
-            fake_a = self.pool_a(ops.stop_gradient(fake_a))
-            fake_b = self.pool_b(ops.stop_gradient(fake_b))
+        fake_a = self.pool_a(ops.stop_gradient(fake_a))
+        fake_b = self.pool_b(ops.stop_gradient(fake_b))
         out["d_a_loss"] = self._d_adversarial(
-            d_a(real_a, training=training), d_a(fake_a, training=training)
+            d_a(real_a, training=True), d_a(fake_a, training=True)
         )
         out["d_b_loss"] = self._d_adversarial(
-            d_b(real_b, training=training), d_b(fake_b, training=training)
+            d_b(real_b, training=True), d_b(fake_b, training=True)
         )
         return out
-
-    def _update_trackers(self, step_losses: dict) -> dict:
-        for name, tracker in self.trackers.items():
-            tracker.update_state(step_losses[name])
-        return {m.name: m.result() for m in self.metrics}
-
-    @staticmethod
-    def _split_batch(data):
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return (x, y) if y is not None else x
 
     def train_step(self, data):
         real_a, real_b = self._split_batch(data)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            step_losses = self._cycle_losses(real_a, real_b, training=True)
+            step_losses = self._cycle_losses(real_a, real_b)
             d_loss = step_losses["d_a_loss"] + step_losses["d_b_loss"]
             g_scaled = self.g_optimizer.scale_loss(replica_share(step_losses["g_loss"]))
             d_scaled = self.d_optimizer.scale_loss(replica_share(d_loss))
         self._apply_gradients(g_tape, g_scaled, d_tape, d_scaled)
-        return self._update_trackers(step_losses)
-
-    def call(self, inputs, training=False):
-        return self.generator_a2b(inputs, training=training)
+        for name, tracker in self.trackers.items():
+            tracker.update_state(step_losses[name])
+        return {m.name: m.result() for m in self.metrics}
 
 
 def build_cyclegan(

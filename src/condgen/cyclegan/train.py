@@ -58,9 +58,6 @@ class CycleGANRecipe(Recipe):
         model.generator_a2b.save(out / GENERATOR_FILES["a2b"])
         model.generator_b2a.save(out / GENERATOR_FILES["b2a"])
 
-    def run_info(self, training: TrainingData) -> dict:
-        return {"image_size": training.fingerprint["image_size"]}
-
 
 def train(
     model,

@@ -91,11 +91,8 @@ class GAN(AdversarialModel):
         return ops.one_hot(wrong, NUM_CLASSES, dtype=labels.dtype)
 
     def train_step(self, data):
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if self.conditional:
-            real_images, labels = (x, y) if y is not None else x
-        else:
-            real_images, labels = x, None
+        batch = self._split_batch(data)
+        real_images, labels = batch if self.conditional else (batch, None)
         batch_size = ops.shape(real_images)[0]
         noise = keras.random.normal((batch_size, self.noise_dim), seed=self.noise_seed)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:

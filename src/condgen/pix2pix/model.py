@@ -84,37 +84,24 @@ class Pix2Pix(AdversarialModel):
             self.d_loss_tracker,
         ]
 
-    @staticmethod
-    def _split_batch(data):
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return (x, y) if y is not None else x
-
-    def _pair_losses(self, input_images, target_images, fake_images, training: bool):
-        real_logits = self.discriminator([input_images, target_images], training=training)
-        fake_logits = self.discriminator([input_images, fake_images], training=training)
-        g_gan_loss, g_l1_loss, g_loss = losses.pix2pix_generator_loss(
-            fake_logits, fake_images, target_images, self.l1_weight
-        )
-        d_loss = losses.pix2pix_discriminator_loss(real_logits, fake_logits)
-        return g_gan_loss, g_l1_loss, g_loss, d_loss
-
-    def _update_trackers(self, g_gan_loss, g_l1_loss, g_loss, d_loss):
-        self.g_gan_loss_tracker.update_state(g_gan_loss)
-        self.g_l1_loss_tracker.update_state(g_l1_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.d_loss_tracker.update_state(d_loss)
-        return {m.name: m.result() for m in self.metrics}
-
     def train_step(self, data):
         input_images, target_images = self._split_batch(data)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            # G translates; D judges the real and the generated pair, each beside the input.
             fake_images = self.generator(input_images, training=True)
-            step_losses = self._pair_losses(input_images, target_images, fake_images, training=True)
-            _, _, g_loss, d_loss = step_losses
+            real_logits = self.discriminator([input_images, target_images], training=True)
+            fake_logits = self.discriminator([input_images, fake_images], training=True)
+            g_gan_loss, g_l1_loss, g_loss = losses.pix2pix_generator_loss(
+                fake_logits, fake_images, target_images, self.l1_weight
+            )
+            d_loss = losses.pix2pix_discriminator_loss(real_logits, fake_logits)
             g_scaled = self.g_optimizer.scale_loss(replica_share(g_loss))
             d_scaled = self.d_optimizer.scale_loss(replica_share(d_loss))
+        # Both networks step from that one forward pass.
         self._apply_gradients(g_tape, g_scaled, d_tape, d_scaled)
-        return self._update_trackers(*step_losses)
+        for tracker, value in zip(self.metrics, (g_gan_loss, g_l1_loss, g_loss, d_loss)):
+            tracker.update_state(value)
+        return {m.name: m.result() for m in self.metrics}
 
 
 def build_pix2pix(

@@ -50,11 +50,8 @@ class Pix2PixRecipe(Recipe):
         model.generator.save(out / "generator.keras")
 
     def run_info(self, training: TrainingData) -> dict:
-        # Evaluation and serving read these: the size it was trained at and how it runs.
-        return {
-            "image_size": training.fingerprint["image_size"],
-            "train_mode_at_test": self.config.train_mode_at_test,
-        }
+        # Serving reads how the generator runs at test time.
+        return {"train_mode_at_test": self.config.train_mode_at_test}
 
 
 def train(
