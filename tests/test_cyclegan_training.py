@@ -58,7 +58,22 @@ def data(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def trained(data, tmp_path_factory):
+def segmenters(data, tmp_path_factory):
+    """The train_segmenter_unpaired stage's work on the tiny data: one segmenter per domain."""
+    from condgen.core.segmentation import SegmenterConfig
+    from condgen.cyclegan import segmenter
+
+    root = tmp_path_factory.mktemp("segmenters")
+    config = SegmenterConfig(epochs=2, batch_size=4, base_filters=4)
+    metrics = segmenter.train(config, 0, data, root / "model", root / "report")
+    assert {"a_mean_iou", "b_mean_iou", "a_num_test", "b_pixel_accuracy_vs_best_baseline"} <= set(
+        metrics
+    )
+    return root / "model"
+
+
+@pytest.fixture(scope="module")
+def trained(data, segmenters, tmp_path_factory):
     from condgen.cyclegan import evaluate as evaluation
     from condgen.cyclegan import train as training
 
@@ -75,7 +90,7 @@ def trained(data, tmp_path_factory):
         verbose=0,
         extra_callbacks=[recorder],
     )
-    result = evaluation.evaluate(0, root / "model", data, root / "report")
+    result = evaluation.evaluate(0, root / "model", data, root / "report", segmenters)
     return root, info, result, recorder
 
 
@@ -151,32 +166,46 @@ def test_resume_restores_pools_schedule_and_weights(data, trained, tmp_path):
     assert history["epoch"].tolist() == [1, 2, 3]
 
 
-def test_evaluation_scores_both_ways_against_truth_and_input(data, trained):
+def test_evaluation_scores_both_ways_beside_every_trivial_answer(data, trained):
     root, _, result, _ = trained
     assert json.loads((root / "report" / "metrics.json").read_text()) == result
     assert result["paired_test"] is True and result["num_test_a"] == 3
+    trivial = ("mean_target", "colour_map", "unchanged_input")
     for direction in ("a2b", "b2a"):
-        for name in ("l1", "psnr", "ssim", "input_l1", "input_psnr", "input_ssim"):
-            assert np.isfinite(result[f"{direction}_{name}"])
-        assert result[f"{direction}_l1_vs_input"] == pytest.approx(
-            result[f"{direction}_l1"] / result[f"{direction}_input_l1"], rel=1e-4
-        )
+        for metric in ("l1", "psnr", "ssim", "mean_iou", "pixel_accuracy", "kid"):
+            assert np.isfinite(result[f"{direction}_{metric}"])
+            assert f"{direction}_{metric}_vs_best_baseline" in result
+            for name in trivial:
+                assert np.isfinite(result[f"{direction}_baseline_{name}_{metric}"])
+        for metric in ("mean_iou", "kid"):
+            assert np.isfinite(result[f"{direction}_real_{metric}"])
     assert 0 < result["cycle_a_l1"] < 1 and 0 < result["cycle_b_l1"] < 1
-    # The unchanged-input baseline is what the data says: day photos are far from night ones.
+    # The trivial answers' scores are what the data says: day photos are far from night ones,
+    # and the mean night image is closer to them than the day photo.
+    train_a, train_b = unpaired.load_split(data / "train.npz")
     test_a, test_b = unpaired.load_split(data / "test.npz")
     expected = np.mean(np.abs(test_a / 255.0 - test_b / 255.0))
-    assert result["a2b_input_l1"] == pytest.approx(expected, rel=1e-4)
+    assert result["a2b_baseline_unchanged_input_l1"] == pytest.approx(expected, rel=1e-4)
+    mean_night = np.rint(train_b.astype(np.float64).mean(axis=0)) / 255.0
+    assert result["a2b_baseline_mean_target_l1"] == pytest.approx(
+        np.abs(mean_night - test_b / 255.0).mean(), rel=1e-4
+    )
+    assert result["a2b_baseline_colour_map_l1"] < result["a2b_baseline_unchanged_input_l1"]
     for name in ("grid_a2b.png", "grid_b2a.png", "losses.png"):
         assert (root / "report" / name).stat().st_size > 0
 
 
-def test_evaluation_without_ground_truth_reports_why_fid_is_missing(data, trained, tmp_path):
+def test_evaluation_without_ground_truth_scores_kid_and_says_why_fid_is_missing(
+    data, trained, segmenters, tmp_path
+):
     from condgen.cyclegan import evaluate as evaluation
 
     root, *_ = trained
+    train_a, train_b = unpaired.load_split(data / "train.npz")
     test_a, test_b = unpaired.load_split(data / "test.npz")
     unmatched = tmp_path / "data"
     unmatched.mkdir()
+    np.savez(unmatched / "train.npz", a=train_a, b=train_b)
     np.savez(unmatched / "test.npz", a=test_a, b=test_b[:2])
     (unmatched / "summary.json").write_text(json.dumps({"paired_test": False}))
     result = evaluation.evaluate(
@@ -184,14 +213,17 @@ def test_evaluation_without_ground_truth_reports_why_fid_is_missing(data, traine
         root / "model",
         unmatched,
         tmp_path / "report",
+        segmenters,
         inception_weights=str(tmp_path / "none.h5"),
     )
-    assert "a2b_l1" not in result and "fid_a2b" not in result
+    assert "a2b_l1" not in result and "fid_a2b" not in result and "a2b_mean_iou" not in result
     assert "FID skipped" in result["fid_note"] and "none.h5" in result["fid_note"]
+    assert "no ground truth" in result["segmentation_note"]
     assert result["num_test_b"] == 2 and 0 < result["cycle_a_l1"] < 1
+    assert np.isfinite(result["a2b_kid"]) and "a2b_best_baseline_kid" in result
     from condgen.cyclegan.registration import registration
 
-    assert registration(MODELS["cyclegan"]).metric_of(result) == "cycle_a_l1"
+    assert registration(MODELS["cyclegan"]).metric_of(result) == "a2b_kid"
 
 
 def test_inception_weights_come_from_the_cache_a_download_or_a_note(

@@ -33,6 +33,40 @@ def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
     return frechet_distance(*feature_statistics(features_a), *feature_statistics(features_b))
 
 
+def kid(features: np.ndarray, reference: np.ndarray) -> float:
+    """Kernel Inception Distance (Bińkowski et al. 2018): the unbiased squared MMD between two
+    feature sets with the cubic kernel k(x, y) = (x.y / d + 1)^3.
+
+    Both sets are first standardised with the ``reference`` set's per-feature mean and standard
+    deviation (features it does not vary are dropped), so that the kernel sees unit-scale
+    inputs whatever the network; every score against one reference shares that scale. Unbiased:
+    about 0 for two samples of one distribution (it can be slightly negative), and it needs no
+    more samples than features, unlike FID.
+    """
+    x = np.asarray(features, np.float64)
+    y = np.asarray(reference, np.float64)
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
+        raise ValueError(f"expected (N, D) and (M, D) features, got {x.shape} and {y.shape}")
+    if len(x) < 2 or len(y) < 2:
+        raise ValueError("KID needs at least 2 samples in each set")
+    std = y.std(axis=0)
+    keep = std > 1e-12
+    if not keep.any():
+        raise ValueError("the reference features are all equal: KID has no scale")
+    mean = y.mean(axis=0)
+    x, y = (x[:, keep] - mean[keep]) / std[keep], (y[:, keep] - mean[keep]) / std[keep]
+    d = x.shape[1]
+
+    def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (a @ b.T / d + 1.0) ** 3
+
+    kxx, kyy, kxy = kernel(x, x), kernel(y, y), kernel(x, y)
+    n, m = len(x), len(y)
+    within_x = (kxx.sum() - np.trace(kxx)) / (n * (n - 1))
+    within_y = (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+    return float(within_x + within_y - 2.0 * kxy.mean())
+
+
 def classifier_score(probs: np.ndarray, eps: float = 1e-12) -> float:
     """exp(E_x KL(p(y|x) || p(y))): high when each sample is confident and classes are varied.
 

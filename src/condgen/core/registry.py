@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from condgen.core import tracking
+from condgen.core import baselines, tracking
 
 CHAMPION = "champion"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -34,27 +34,20 @@ class Registration:
     serving_meta: Callable[[Path], dict]
     # model_dir -> the files logged with the model, by artifact name.
     artifacts: Callable[[Path], dict[str, Path]] = lambda d: {"generator": d / "generator.keras"}
-    # Metrics judged instead, in order, when an evaluation has no primary metric (a CycleGAN
-    # trained on a download has no ground truth to compute its L1 against).
-    fallback_metrics: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, model, **recipe) -> Registration:
         """The recipe for the table row ``model``: its champion policy and ``recipe``."""
-        return cls(
-            model.primary_metric,
-            model.greater_is_better,
-            fallback_metrics=model.fallback_metrics,
-            **recipe,
-        )
+        return cls(model.primary_metric, model.greater_is_better, **recipe)
 
     def metric_of(self, metrics: dict) -> str:
-        """The metric this evaluation is judged on: the primary one, else the first fallback."""
-        for name in (self.primary_metric, *self.fallback_metrics):
-            if metrics.get(name) is not None:
-                return name
-        wanted = ", ".join((self.primary_metric, *self.fallback_metrics))
-        raise ValueError(f"the evaluation's metrics.json has none of {wanted}: evaluate first")
+        """The metric this evaluation is judged on; an error if the evaluation lacks it."""
+        if metrics.get(self.primary_metric) is None:
+            raise ValueError(
+                f"the evaluation's metrics.json has no {self.primary_metric}: run the evaluate "
+                "stage of this version first"
+            )
+        return self.primary_metric
 
 
 def pip_requirements() -> list[str]:
@@ -105,7 +98,15 @@ def log_evaluation(model: str, model_dir: str | Path, report_dir: str | Path, fl
 
 # Evaluation keys that say on what a score was computed: the test split's sizes, the image size,
 # and the network that scored it (MNIST: the evaluator's weights md5).
-FACT_METRICS = ("image_size", "num_samples", "num_test", "num_test_a", "num_test_b", "evaluator")
+FACT_METRICS = (
+    "image_size",
+    "num_samples",
+    "num_test",
+    "num_test_a",
+    "num_test_b",
+    "evaluator",
+    "segmenter",
+)
 FACT_TAG = "evaluated_"
 
 
@@ -161,7 +162,8 @@ def register(
 ) -> dict:
     """Log ``model_dir/generator.keras`` as a pyfunc model, register it as ``condgen-<model>``.
 
-    The ``champion`` alias moves to the new version only if its primary metric beats the
+    The ``champion`` alias moves to the new version only if its primary metric beats the best
+    trivial answer recorded beside it in the evaluation (:mod:`condgen.core.baselines`) and the
     current champion's, and only when both were evaluated on the same data, test split and
     evaluator (:func:`evaluation_facts`, tagged ``evaluated_*`` on every version); a champion
     without the metric is never replaced. The decision and both values are recorded as version
@@ -211,8 +213,17 @@ def register(
         champion_version = current.version
         champion_score = client.get_run(current.run_id).data.metrics.get(metric)
         why_not = incomparable(facts, recorded_facts(client, current))
-    if champion_version is None:
-        promote, reason = True, "first version: no champion yet"
+    eligible, against_trivial = baselines.beats_best_baseline(
+        metrics, metric, spec.greater_is_better
+    )
+    if not eligible:
+        promote = False
+        reason = (
+            f"not eligible for {CHAMPION}: {against_trivial}; a version must beat the best "
+            "trivial answer on its primary metric (the alias stays)"
+        )
+    elif champion_version is None:
+        promote, reason = True, f"first version: no champion yet; {against_trivial}"
     elif why_not:
         promote = False
         reason = (

@@ -225,11 +225,17 @@ def _synthetic(config: UnpairedDataConfig, seed: int) -> dict[str, np.ndarray]:
     size = config.image_size
     # Training domains from different scene streams: no building is seen both by day and night.
     test_a, test_b = scenes.generate_day_night(config.num_test, size, seed, TEST_STREAM)
+    test_classes = scenes.scene_classes(config.num_test, size, seed, TEST_STREAM)
     return {
         "trainA": scenes.render_scenes(config.num_train, size, seed, DAY_STREAM, "day"),
         "trainB": scenes.render_scenes(config.num_train, size, seed, NIGHT_STREAM, "night"),
         "testA": test_a,
         "testB": test_b,
+        # The scenes' class maps: ground truth for the segmentation score of both domains.
+        "trainA_classes": scenes.scene_classes(config.num_train, size, seed, DAY_STREAM),
+        "trainB_classes": scenes.scene_classes(config.num_train, size, seed, NIGHT_STREAM),
+        "testA_classes": test_classes,
+        "testB_classes": test_classes,
     }
 
 
@@ -279,18 +285,25 @@ def prepare(
         "test_a": len(arrays["testA"]),
         "test_b": len(arrays["testB"]),
         "paired_test": config.name == "synthetic-daynight",
+        "classes": list(scenes.CLASSES) if "trainA_classes" in arrays else [],
     }
-    return write_prepared(
-        out_dir,
-        {"a": arrays["trainA"], "b": arrays["trainB"]},
-        {"a": arrays["testA"], "b": arrays["testB"]},
-        summary,
-    )
+    train_arrays, test_arrays = {}, {}
+    for split, out in (("train", train_arrays), ("test", test_arrays)):
+        for key, domain in (("a", "A"), ("b", "B")):
+            out[key] = arrays[f"{split}{domain}"]
+            if f"{split}{domain}_classes" in arrays:
+                out[f"{key}_classes"] = arrays[f"{split}{domain}_classes"]
+    return write_prepared(out_dir, train_arrays, test_arrays, summary)
 
 
 def load_split(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """(a, b) uint8 arrays (Na, S, S, 3) and (Nb, S, S, 3) from a prepared ``.npz``."""
     return load_arrays(path, ("a", "b"), UnpairedDataError, "prepare_unpaired")
+
+
+def load_classes(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """The class maps (uint8 N x S x S) of both domains of a prepared synthetic split."""
+    return load_arrays(path, ("a_classes", "b_classes"), UnpairedDataError, "prepare_unpaired")
 
 
 # --- tf.data ---------------------------------------------------------------------------------

@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from condgen.core import runtime
+from condgen.core import baselines, evaluation, runtime
 from condgen.core.images import to_unit
-from condgen.core.metrics import fid, image_similarity
+from condgen.core.metrics import fid, rounded
 from condgen.core.plots import GRID_ROWS, comparison_sheet, loss_curves
 from condgen.cyclegan import data as unpaired
+from condgen.cyclegan import segmenter
 
 LOSS_COLUMNS = (
     "g_a2b_loss",
@@ -112,7 +113,21 @@ def evaluate_stage(
     model, params_path: str | Path, seed: int, model_dir: str, data_dir: str, out_dir: str
 ) -> dict:
     """The evaluate stage (reads no params but the seed)."""
-    return evaluate(seed, model_dir, data_dir, out_dir)
+    return evaluate(seed, model_dir, data_dir, out_dir, segmenter.MODEL_DIR)
+
+
+def trivial_answers(
+    train_source: np.ndarray, train_target: np.ndarray, test_source: np.ndarray
+) -> dict[str, np.ndarray]:
+    """What a model that learned nothing about the scenes answers to ``test_source``: the mean
+    training image of the target domain, the source's colours mapped channel by channel onto
+    the target domain's (histogram matching fitted on the training domains), and the input."""
+    mapping = baselines.fit_channel_map(train_source, train_target)
+    return {
+        "mean_target": np.broadcast_to(baselines.mean_image(train_target), test_source.shape),
+        "colour_map": mapping.predict(test_source),
+        "unchanged_input": test_source,
+    }
 
 
 def evaluate(
@@ -120,31 +135,40 @@ def evaluate(
     model_dir: str | Path,
     data_dir: str | Path,
     out_dir: str | Path,
+    segmenter_dir: str | Path,
     inception_weights: str = "imagenet",
 ) -> dict:
-    """Score both generators on ``data_dir/test.npz``.
+    """Score both generators on ``data_dir/test.npz``, each way beside the trivial answers.
 
-    Always: the cycle reconstruction L1 both ways, |F(G(a)) - a| and |G(F(b)) - b|. With
-    ground truth (``paired_test`` in the data summary, as for synthetic-daynight): L1, PSNR
-    and SSIM of G(a) against the true b of the same scene and of F(b) against its a, beside
-    the baseline of returning the input unchanged. Without it (downloads, folders): FID of
-    G(testA) against testB and F(testB) against testA where InceptionV3 weights can be had.
-    Writes ``metrics.json``, ``grid_a2b.png`` (A | G(A) | F(G(A)) [| true B]),
-    ``grid_b2a.png`` (B | F(B) | G(F(B)) [| true A]) and ``losses.png``.
+    Always: the cycle reconstruction L1 both ways, |F(G(a)) - a| and |G(F(b)) - b|, and KID of
+    G(testA) against testB (F(testB) against testA) on offline VGG16-HED features, beside each
+    trivial answer's (:func:`trivial_answers`) and real training images' (the ceiling). With
+    ground truth (``paired_test``: the synthetic day/night scenes): L1, PSNR and SSIM against
+    the true image of the same scene, and the segmentation score: the other domain's segmenter
+    reads G(a) and should find the scene's class map (the real photo's score is the ceiling).
+    Without it: FID on InceptionV3 features too, where its weights can be had.
+    Writes ``metrics.json``, ``grid_a2b.png`` (A | colour map | G(A) | F(G(A)) [| true B]),
+    ``grid_b2a.png`` (B | colour map | F(B) | G(F(B)) [| true A]) and ``losses.png``.
     """
-    model_dir, out = Path(model_dir), Path(out_dir)
+    from condgen.core.backbones import PooledFeatures
+    from condgen.core.segmentation import Segmenters
+
+    model_dir, out, data_dir = Path(model_dir), Path(out_dir), Path(data_dir)
     out.mkdir(parents=True, exist_ok=True)
     runtime.set_seed(seed)
-    summary_file = Path(data_dir) / "summary.json"
+    summary_file = data_dir / "summary.json"
     summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
     paired_test = bool(summary.get("paired_test", False))
-    test_a, test_b = unpaired.load_split(Path(data_dir) / "test.npz")
+    train_a, train_b = unpaired.load_split(data_dir / "train.npz")
+    test_a, test_b = unpaired.load_split(data_dir / "test.npz")
+    segmenters = Segmenters.load(segmenter_dir, segmenter.STAGE)
     g = load_generators(model_dir)
 
     fake_b = translate_all(g["a2b"], test_a)
     fake_a = translate_all(g["b2a"], test_b)
     rec_a = translate_all(g["b2a"], fake_b)
     rec_b = translate_all(g["a2b"], fake_a)
+    features = PooledFeatures()
     result: dict = {
         "num_test_a": int(len(test_a)),
         "num_test_b": int(len(test_b)),
@@ -152,33 +176,54 @@ def evaluate(
         "paired_test": paired_test,
         "cycle_a_l1": _mean_l1(rec_a, test_a),
         "cycle_b_l1": _mean_l1(rec_b, test_b),
+        "kid_features": features.description,
     }
-    if paired_test:
-        for direction, output, source, truth in (
-            ("a2b", fake_b, test_a, test_b),
-            ("b2a", fake_a, test_b, test_a),
-        ):
-            model_scores = image_similarity(to_unit(output), to_unit(truth))
-            input_scores = image_similarity(to_unit(source), to_unit(truth))
-            for name in ("l1", "psnr", "ssim"):
-                result[f"{direction}_{name}"] = round(float(np.mean(model_scores[name])), 6)
-                result[f"{direction}_input_{name}"] = round(float(np.mean(input_scores[name])), 6)
-            result[f"{direction}_l1_vs_input"] = round(
-                result[f"{direction}_l1"] / result[f"{direction}_input_l1"], 6
-            )
+    use_segmenters = paired_test and bool(segmenters.models)
+    if use_segmenters:
+        result["segmenter"] = segmenters.fingerprint
+        test_classes, _ = unpaired.load_classes(data_dir / "test.npz")
     else:
+        result["segmentation_note"] = segmenters.note or "no segmentation score: no ground truth"
+    trivial = {}
+    for direction, output, source, target, train_source, train_target, reader in (
+        ("a2b", fake_b, test_a, test_b, train_a, train_b, "b"),
+        ("b2a", fake_a, test_b, test_a, train_b, train_a, "a"),
+    ):
+        trivial[direction] = trivial_answers(train_source, train_target, source)
+        segment = None
+        if use_segmenters:
+
+            def segment(images: np.ndarray, reader: str = reader) -> dict[str, float]:
+                return segmenters.score(reader, images, test_classes)
+
+        evaluation.score_translation(
+            result,
+            output,
+            trivial[direction],
+            truth=target if paired_test else None,
+            reference=target,
+            real_sample=evaluation.real_sample(train_target, len(target), seed),
+            features=features,
+            segment=segment,
+            prefix=f"{direction}_",
+        )
+    if not paired_test:
         # Fréchet distance of InceptionV3 pool features (Heusel et al. 2017), where they exist.
-        features, note = inception_features(inception_weights)
-        if features is not None:
-            result["fid_a2b"] = round(fid(features(fake_b), features(test_b)), 4)
-            result["fid_b2a"] = round(fid(features(fake_a), features(test_a)), 4)
+        inception, note = inception_features(inception_weights)
+        if inception is not None:
+            result["fid_a2b"] = fid(inception(fake_b), inception(test_b))
+            result["fid_b2a"] = fid(inception(fake_a), inception(test_a))
         result["fid_note"] = note
+    result = rounded(result)
     (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
 
     rows = min(GRID_ROWS, len(test_a), len(test_b))
-    headers_a, headers_b = ["A", "G(A)", "F(G(A))"], ["B", "F(B)", "G(F(B))"]
-    columns_a = [test_a[:rows], fake_b[:rows], rec_a[:rows]]
-    columns_b = [test_b[:rows], fake_a[:rows], rec_b[:rows]]
+    headers_a, headers_b = (
+        ["A", "colour map", "G(A)", "F(G(A))"],
+        ["B", "colour map", "F(B)", "G(F(B))"],
+    )
+    columns_a = [test_a[:rows], trivial["a2b"]["colour_map"][:rows], fake_b[:rows], rec_a[:rows]]
+    columns_b = [test_b[:rows], trivial["b2a"]["colour_map"][:rows], fake_a[:rows], rec_b[:rows]]
     if paired_test:
         headers_a.append("true B")
         columns_a.append(test_b[:rows])
@@ -193,4 +238,4 @@ def evaluate(
 
 
 def _mean_l1(images: np.ndarray, targets: np.ndarray) -> float:
-    return round(float(np.mean(np.abs(to_unit(images) - to_unit(targets)))), 6)
+    return float(np.mean(np.abs(to_unit(images) - to_unit(targets))))

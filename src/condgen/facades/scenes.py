@@ -676,6 +676,12 @@ def render_scenes(count: int, size: int, seed: int, stream: int, lighting: Light
     return photos
 
 
+def scene_classes(count: int, size: int, seed: int, stream: int) -> np.ndarray:
+    """Class maps (uint8 N x S x S, indices into :data:`CLASSES`) of scenes ``0..count-1`` of
+    ``(seed, stream)``: the ground truth of every photo drawn of them, by day or night."""
+    return np.stack([class_map(scene_at(seed, stream, i, size)) for i in range(count)])
+
+
 def generate_day_night(
     count: int, size: int, seed: int, stream: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -200,6 +200,11 @@ def prepare(config: PairedDataConfig, seed: int, out_dir: str | Path, raw_dir: s
         if config.direction == "BtoA":
             train, test = train[::-1], test[::-1]
         halves = SYNTHETIC_HALVES
+        # The scenes' class maps: ground truth for the segmentation score of the photos.
+        classes = {
+            "train": scenes.scene_classes(config.num_train, size, seed, 0),
+            "test": scenes.scene_classes(config.num_test, size, seed, 1),
+        }
     else:
         if config.name == "folder":
             train_files, test_files = folder_splits(config.folder, config.test_fraction, seed)
@@ -224,6 +229,7 @@ def prepare(config: PairedDataConfig, seed: int, out_dir: str | Path, raw_dir: s
                 PairedDataError,
             )
         train, test = (train_a, train_b), (test_a, test_b)
+        classes = {}
     a_shows, b_shows = halves if config.direction == "AtoB" else halves[::-1]
     summary = {
         "source": config.name,
@@ -233,15 +239,23 @@ def prepare(config: PairedDataConfig, seed: int, out_dir: str | Path, raw_dir: s
         "b": b_shows,
         "train": int(len(train[0])),
         "test": int(len(test[0])),
+        "classes": list(scenes.CLASSES) if classes else [],
     }
-    return images.write_prepared(
-        out_dir, {"a": train[0], "b": train[1]}, {"a": test[0], "b": test[1]}, summary
-    )
+    train_arrays = {"a": train[0], "b": train[1]}
+    test_arrays = {"a": test[0], "b": test[1]}
+    if classes:
+        train_arrays["classes"], test_arrays["classes"] = classes["train"], classes["test"]
+    return images.write_prepared(out_dir, train_arrays, test_arrays, summary)
 
 
 def load_split(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """(a, b) uint8 arrays (N, S, S, 3) from a prepared ``.npz``."""
     return images.load_arrays(path, ("a", "b"), PairedDataError, "prepare_paired")
+
+
+def load_classes(path: str | Path) -> np.ndarray:
+    """The class maps (uint8 N x S x S) of a prepared synthetic split: the scene of each pair."""
+    return images.load_arrays(path, ("classes",), PairedDataError, "prepare_paired")[0]
 
 
 def _check_pairs(a: np.ndarray, b: np.ndarray) -> None:
