@@ -70,3 +70,48 @@ def test_label_accuracy_overall_and_per_label():
     probs = np.eye(10)[[0, 1, 1, 1]]
     overall, per_label = m.label_accuracy(probs, requested)
     assert overall == 0.75 and per_label == {"0": 0.5, "1": 1.0}
+
+
+@pytest.mark.parametrize(
+    "successes, trials, low, high",
+    [
+        # Published Wilson 95% intervals (z = 1.96).
+        (8, 10, 0.4902, 0.9433),
+        (0, 10, 0.0, 0.2775),
+        (10, 10, 0.7225, 1.0),
+        (972, 1000, 0.9598, 0.9806),
+    ],
+)
+def test_wilson_interval_matches_known_values(successes, trials, low, high):
+    got = m.wilson_interval(successes, trials)
+    assert got == pytest.approx((low, high), abs=1e-4)
+
+
+def test_wilson_interval_rejects_impossible_counts():
+    with pytest.raises(ValueError):
+        m.wilson_interval(3, 0)
+    with pytest.raises(ValueError):
+        m.wilson_interval(11, 10)
+
+
+def test_nearest_distances_match_brute_force_in_any_chunking():
+    rng = np.random.default_rng(0)
+    queries, refs = rng.random((37, 4, 5)), rng.random((50, 4, 5))
+    brute = np.sqrt(((queries.reshape(37, 1, -1) - refs.reshape(1, 50, -1)) ** 2).sum(-1)).min(1)
+    for max_elements in (1, 120, 10**6):
+        got = m.nearest_distances(queries, refs, max_elements=max_elements)
+        np.testing.assert_allclose(got, brute, rtol=1e-9)
+    assert m.nearest_distances(refs[:3], refs) == pytest.approx([0.0, 0.0, 0.0], abs=1e-6)
+
+
+def test_memorisation_flags_copies_not_new_draws():
+    rng = np.random.default_rng(0)
+    heldout = rng.uniform(1.0, 3.0, 10_000)
+    new = m.memorisation(rng.uniform(1.0, 3.0, 10_000), heldout)
+    assert new["nn_median_ratio"] == pytest.approx(1.0, abs=0.03)
+    assert new["copy_share"] < 0.03
+    assert new["copy_threshold"] == pytest.approx(np.percentile(heldout, 1.0))
+    copies = m.memorisation(np.zeros(100), heldout)
+    assert copies["copy_share"] == 1.0 and copies["nn_median_ratio"] == 0.0
+    with pytest.raises(ValueError):
+        m.memorisation(np.zeros(3), np.zeros(3))
