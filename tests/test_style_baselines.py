@@ -1,6 +1,8 @@
-"""Style transfer beside its trivial answers: colour transfer, scoring, comparison."""
+"""Style transfer beside its trivial answers: colour transfer, scoring, the stage's metrics."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ import pytest
 from condgen.core.baselines import beats_best_baseline
 from condgen.style.baselines import (
     BASELINES,
+    SCORED_TERMS,
     baseline_images,
     colour_transfer,
     compare_losses,
@@ -95,3 +98,29 @@ def test_a_result_worse_than_a_baseline_shows_a_ratio_above_one():
     assert result["style_vs_best_baseline"] == pytest.approx(1.5)
     assert result["content_vs_best_baseline_note"] == "not defined: content_image scores 0"
     assert beats_best_baseline(result, "total", greater_is_better=False)[0] is False
+
+
+def test_a_short_real_run_beats_the_content_image_and_records_every_baseline(tmp_path):
+    from condgen.style.config import StyleConfig, StylePair
+    from condgen.style.transfer import run
+
+    config = StyleConfig(
+        image_size=32,
+        steps=20,
+        pairs=[StylePair("cat", "skimage:chelsea", "skimage:immunohistochemistry")],
+    )
+    metrics = run(config, 0, tmp_path, log_to_mlflow=False)
+    assert json.loads((tmp_path / "metrics.json").read_text()) == metrics
+    cat = metrics["cat"]
+    for term in SCORED_TERMS:
+        values = [cat[f"baseline_{name}_{term}"] for name in BASELINES]
+        assert cat[f"best_baseline_{term}"] == min(values)
+        assert cat[f"best_baseline_name_{term}"] in BASELINES
+        if cat[f"best_baseline_{term}"] > 0:
+            assert cat[f"{term}_vs_best_baseline"] == cat[term] / cat[f"best_baseline_{term}"]
+    assert cat["baseline_content_image_content"] == 0.0
+    assert "content_vs_best_baseline" not in cat and "content_vs_best_baseline_note" in cat
+    # The saved result is scored, close to the optimiser's last (unrounded) loss.
+    assert cat["total"] == pytest.approx(cat["last_total"], rel=0.05)
+    assert cat["baseline_content_image_total"] == pytest.approx(cat["first_total"], rel=1e-5)
+    assert cat["total"] < cat["baseline_content_image_total"]
