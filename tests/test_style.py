@@ -127,6 +127,29 @@ def test_stage_run_writes_images_sheet_losses_and_metrics(tmp_path):
     assert (out / "sheet.png").stat().st_size > 0 and (out / "losses.png").stat().st_size > 0
 
 
+def test_sheet_columns_line_up_when_the_pairs_differ_in_shape():
+    from condgen.style.transfer import SHEET_COLUMNS, comparison_rows
+
+    colours = [(1.0, 0, 0), (0, 1.0, 0), (0, 0, 1.0), (1.0, 1.0, 0)]
+    wide = [np.full((10, 20, 3), c, np.float32) for c in colours]
+    tall = [np.full((20, 10, 3), c, np.float32) for c in colours]
+    tall[1] = np.full((10, 40, 3), colours[1], np.float32)  # a wide style beside a tall content
+    sheet = np.asarray(comparison_rows([wide, tall]))
+    assert len(SHEET_COLUMNS) == 4
+    # Each column's cells start at the same x: sample one pixel inside each cell of both rows.
+    pad, top = 6, 16
+    # Row 1 at 10 px high: cells 20, 20, 20, 20 px wide; row 2 at 20 px: 10, 80, 10, 10.
+    widths = [20, 80, 20, 20]
+    left = pad
+    for colour, width in zip(colours, widths, strict=True):
+        for y in (top + 2, top + 10 + pad + 2):
+            assert tuple(sheet[y, left + 2]) == tuple(round(255 * v) for v in colour)
+        left += width + pad
+    assert sheet.shape[1] == left
+    with pytest.raises(ValueError, match="3 images for 4 headers"):
+        comparison_rows([wide[:3]])
+
+
 def test_unreadable_or_unknown_images_are_named(tmp_path):
     from condgen.style.transfer import load_image
 

@@ -14,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from condgen.core import runtime, tracking
 from condgen.core.images import to_rgb, unit_to_uint8
+from condgen.style import baselines
 from condgen.style.config import StyleConfig
 from condgen.style.model import FeatureExtractor, StyleError, StyleLoss, stylize
 
@@ -67,16 +68,11 @@ def make_extractor(config: StyleConfig) -> FeatureExtractor:
     )
 
 
-def transfer(
-    config: StyleConfig,
-    extractor: FeatureExtractor,
-    content: np.ndarray,
-    style: np.ndarray,
-    seed: int,
-    on_step: Callable[[int, dict], None] | None = None,
-) -> tuple[np.ndarray, list[dict]]:
-    """Stylise ``content`` with ``style`` (RGB 0..1); the result has the content's size."""
-    objective = StyleLoss(
+def make_objective(
+    config: StyleConfig, extractor: FeatureExtractor, content: np.ndarray, style: np.ndarray
+) -> StyleLoss:
+    """The loss of ``config``'s layers and weights for one (content, style) pair."""
+    return StyleLoss(
         extractor,
         content,
         style,
@@ -86,40 +82,59 @@ def transfer(
         config.style_weight,
         config.tv_weight,
     )
+
+
+def transfer(
+    config: StyleConfig,
+    extractor: FeatureExtractor,
+    content: np.ndarray,
+    style: np.ndarray,
+    seed: int,
+    on_step: Callable[[int, dict], None] | None = None,
+) -> tuple[np.ndarray, list[dict]]:
+    """Stylise ``content`` with ``style`` (RGB 0..1); the result has the content's size."""
+    objective = make_objective(config, extractor, content, style)
     start = content
     if config.init == "noise":
         start = np.random.default_rng(seed).uniform(0, 1, content.shape).astype(np.float32)
     return stylize(objective, start, config.steps, config.optimizer, config.learning_rate, on_step)
 
 
-def comparison_rows(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Image.Image:
-    """A sheet with one content | style | result row per pair, each cell at the result's height."""
+SHEET_COLUMNS = ("content", "style", "colour transfer", "result")
+
+
+def comparison_rows(
+    rows: list[tuple[np.ndarray, ...]], headers: tuple[str, ...] = SHEET_COLUMNS
+) -> Image.Image:
+    """A sheet with one row of images per pair under ``headers``: each cell at the height of the
+    row's last image (the result), each column as wide as its widest cell so that columns line
+    up when the pairs' aspect ratios differ."""
     from PIL import ImageDraw
 
     pad, top = 6, 16
     cells = []
-    for content, style, result in rows:
-        height = result.shape[0]
+    for row in rows:
+        if len(row) != len(headers):
+            raise ValueError(f"a sheet row has {len(row)} images for {len(headers)} headers")
+        height = row[-1].shape[0]
         scaled = []
-        for image in (content, style, result):
+        for image in row:
             pixels = Image.fromarray(unit_to_uint8(image))
             width = max(1, round(pixels.width * height / pixels.height))
             scaled.append(pixels.resize((width, height), Image.Resampling.LANCZOS))
         cells.append(scaled)
-    width = max(sum(c.width for c in row) + pad * 4 for row in cells)
+    widths = [max(row[i].width for row in cells) for i in range(len(headers))]
+    lefts = [pad + sum(widths[:i]) + pad * i for i in range(len(headers))]
+    width = lefts[-1] + widths[-1] + pad
     height = top + sum(row[0].height + pad for row in cells) + pad
     sheet = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(sheet)
-    x = pad
-    for header, cell in zip(("content", "style", "result"), cells[0], strict=True):
-        draw.text((x, 2), header, fill=(0, 0, 0))
-        x += cell.width + pad
+    for header, left in zip(headers, lefts, strict=True):
+        draw.text((left, 2), header, fill=(0, 0, 0))
     y = top
     for row in cells:
-        x = pad
-        for cell in row:
-            sheet.paste(cell, (x, y))
-            x += cell.width + pad
+        for cell, left in zip(row, lefts, strict=True):
+            sheet.paste(cell, (left, y))
         y += row[0].height + pad
     return sheet
 
@@ -148,8 +163,11 @@ def run(config: StyleConfig, seed: int, out_dir: str | Path, *, log_to_mlflow: b
     """Stylise every pair of ``config`` and write the results to ``out_dir``.
 
     Writes ``images/<pair>.png``, ``losses/<pair>.csv`` (step, total, content, style, tv),
-    ``sheet.png`` (content | style | result rows), ``losses.png`` and ``metrics.json`` (per
-    pair: first and last total loss, their ratio, steps), and logs the same to an MLflow run.
+    ``sheet.png`` (content | style | colour transfer | result rows), ``losses.png`` and
+    ``metrics.json``, and logs the same to an MLflow run. ``metrics.json`` holds per pair the
+    first and last total loss of the optimisation, their ratio and the steps, and the total,
+    content and style loss of the saved result beside those of each trivial answer in
+    :mod:`condgen.style.baselines` (``total_vs_best_baseline`` etc., lower is better).
     """
     out = Path(out_dir)
     for sub in ("images", "losses"):
@@ -169,12 +187,15 @@ def run(config: StyleConfig, seed: int, out_dir: str | Path, *, log_to_mlflow: b
         start = time.perf_counter()
         image, history = transfer(config, extractor, content, style, seed)
         seconds = time.perf_counter() - start
+        objective = make_objective(config, extractor, content, style)
+        trivial = baselines.baseline_images(content, style)
+        scores = {name: baselines.score(objective, b) for name, b in trivial.items()}
         Image.fromarray(unit_to_uint8(image)).save(out / "images" / f"{name}.png")
         frame = pd.DataFrame(history)[list(LOSS_TERMS)]
         frame.insert(0, "step", range(len(frame)))
         frame.to_csv(out / "losses" / f"{name}.csv", index=False)
         histories[name] = frame
-        rows.append((content, style, image))
+        rows.append((content, style, trivial["colour_transfer"], image))
         first, last = float(frame["total"].iloc[0]), float(frame["total"].iloc[-1])
         metrics[name] = {
             "first_total": first,
@@ -182,6 +203,7 @@ def run(config: StyleConfig, seed: int, out_dir: str | Path, *, log_to_mlflow: b
             "loss_ratio": first / max(last, 1e-12),
             "steps": len(frame) - 1,
         }
+        baselines.compare_losses(metrics[name], baselines.score(objective, image), scores)
         print(f"stylised {name} in {seconds:.1f} s", flush=True)
     comparison_rows(rows).save(out / "sheet.png")
     _loss_plot(histories, out / "losses.png")
@@ -207,7 +229,15 @@ def _log_run(config: StyleConfig, seed: int, out: Path, histories: dict, metrics
                 mlflow.log_metrics(
                     {f"{name}_{t}": getattr(row, t) for t in LOSS_TERMS}, step=row.step
                 )
-            mlflow.log_metrics({f"{name}_loss_ratio": metrics[name]["loss_ratio"]})
+            # The saved result's scores get their own names: "<pair>_total" etc. are the series.
+            numbers = {
+                f"{name}_saved_{k}" if k in LOSS_TERMS else f"{name}_{k}": v
+                for k, v in metrics[name].items()
+                if not isinstance(v, str)
+            }
+            mlflow.log_metrics(numbers)
+            notes = {k: v for k, v in metrics[name].items() if isinstance(v, str)}
+            mlflow.set_tags({f"{name}_{k}": v for k, v in notes.items()})
         for path in [out / "sheet.png", out / "losses.png", out / "metrics.json"]:
             mlflow.log_artifact(str(path))
         mlflow.log_artifacts(str(out / "images"), artifact_path="images")
@@ -221,5 +251,7 @@ def stage() -> None:
     for name, m in metrics.items():
         print(
             f"stylised {name}: total loss {m['first_total']:.4g} -> {m['last_total']:.4g} "
-            f"({m['loss_ratio']:.0f}x) over {m['steps']} steps"
+            f"({m['loss_ratio']:.0f}x) over {m['steps']} steps; saved result's total "
+            f"{m['total']:.4g} vs best trivial answer {m['best_baseline_name_total']}'s "
+            f"{m['best_baseline_total']:.4g} (ratio {m['total_vs_best_baseline']:.3g})"
         )
