@@ -5,15 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from condgen.core.backbones import FeatureExtractor, hed_weights_path, layer_names, read_hed_vgg16
 from condgen.style.model import (
-    FeatureExtractor,
     StyleError,
     StyleLoss,
     content_loss,
     gram_matrix,
-    hed_weights_path,
-    layer_names,
-    read_hed_vgg16,
     style_loss,
     stylize,
     total_variation_loss,

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from condgen.core.backbones import FeatureExtractor
 from condgen.core.baselines import beats_best_baseline
 from condgen.style.baselines import (
     BASELINES,
@@ -16,7 +17,7 @@ from condgen.style.baselines import (
     compare_losses,
     score,
 )
-from condgen.style.model import FeatureExtractor, StyleLoss
+from condgen.style.model import StyleLoss
 
 
 def _colour_stats(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -105,7 +105,8 @@ MODELS: dict[str, Model] = {
     m.name: m
     for m in (
         Model("gan", "mnist", "fid_mnist", False, networks="mlp"),
-        Model("cgan", "mnist", "label_accuracy", True, networks="mlp-maxout", conditional=True),
+        # Not label_accuracy: the mean digit of each label scores 1.0 on it, above real digits.
+        Model("cgan", "mnist", "fid_mnist", False, networks="mlp-maxout", conditional=True),
         Model("dcgan", "mnist", "fid_mnist", False, networks="conv"),
         Model("pix2pix", "pix2pix", "l1", False),
         # KID exists for every data set (offline features); per-pixel L1 to a night scene whose

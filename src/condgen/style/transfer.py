@@ -13,10 +13,11 @@ import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
 from condgen.core import runtime, tracking
+from condgen.core.backbones import FeatureExtractor
 from condgen.core.images import to_rgb, unit_to_uint8
 from condgen.style import baselines
 from condgen.style.config import StyleConfig
-from condgen.style.model import FeatureExtractor, StyleError, StyleLoss, stylize
+from condgen.style.model import StyleError, StyleLoss, stylize
 
 SAMPLE_PREFIX = "skimage:"
 LOSS_TERMS = ("total", "content", "style", "tv")
