@@ -35,7 +35,15 @@ def fake_training(root, fid, **evaluation):
     pd.DataFrame({"epoch": [1], "g_loss": [1.0], "d_loss": [1.0]}).to_csv(
         model_dir / "history.csv", index=False
     )
-    metrics = {"fid_mnist": fid, "num_samples": 100, "evaluator": "e" * 32, **evaluation}
+    metrics = {
+        "fid_mnist": fid,
+        "num_samples": 100,
+        "evaluator": "e" * 32,
+        # The best trivial answer's FID (class means), as the evaluation records it.
+        "best_baseline_fid_mnist": 150.0,
+        "best_baseline_name_fid_mnist": "class_means",
+        **evaluation,
+    }
     (report_dir / "metrics.json").write_text(json.dumps(metrics))
     return model_dir, report_dir
 
@@ -48,9 +56,8 @@ def register_gan(root, fid, recipe=None, **evaluation) -> dict:
     for name in ("grid.png", "losses.png"):
         (report_dir / name).write_bytes(b"")
     metrics = json.loads((report_dir / "metrics.json").read_text())
-    log_evaluation(
-        "gan", model_dir, report_dir, {k: v for k, v in metrics.items() if k != "evaluator"}
-    )
+    numbers = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
+    log_evaluation("gan", model_dir, report_dir, numbers)
     recipe = recipe or registration(MODELS["gan"])
     return register(recipe, "gan", model_dir, report_dir, report_dir / "reg.json")
 
@@ -136,6 +143,24 @@ def test_a_champion_without_the_metric_is_not_replaced(store):
     judged = dataclasses.replace(
         registration(MODELS["gan"]), primary_metric="classifier_score", greater_is_better=True
     )
-    decision = register_gan(store, 60.0, recipe=judged, classifier_score=9.0)
+    decision = register_gan(
+        store, 60.0, recipe=judged, classifier_score=9.0, best_baseline_classifier_score=5.0
+    )
     assert decision["promoted"] is False
     assert "has no classifier_score" in decision["reason"] and decision["champion_version"] == 1
+
+
+def test_a_version_that_does_not_beat_the_best_trivial_answer_is_never_champion(store):
+    import mlflow
+
+    first = register_gan(store, 160.0)  # worse than the class means' 150
+    assert first["promoted"] is False and first["champion_version"] is None
+    assert "not eligible" in first["reason"] and "class_means's 150" in first["reason"]
+    client = mlflow.MlflowClient()
+    assert client.get_model_version("condgen-gan", "1").tags["champion_promoted"] == "False"
+    assert register_gan(store, 60.0)["promoted"] is True
+    # Even a champion that is worse than a trivial answer is not replaced by one.
+    assert register_gan(store, 151.0)["promoted"] is False
+    # An evaluation that records no trivial answer is not eligible either.
+    silent = register_gan(store, 10.0, best_baseline_fid_mnist=None)
+    assert silent["promoted"] is False and "records no trivial answer" in silent["reason"]

@@ -170,7 +170,12 @@ def test_a_new_version_is_not_compared_with_an_old_champion_of_unknown_data(
     report_dir.mkdir()
     NETWORKS[MODELS["cgan"].networks][0](100).save(model_dir / "generator.keras")
     (model_dir / "run.json").write_text(json.dumps({"run_id": None}))
-    (report_dir / "metrics.json").write_text(json.dumps({"label_accuracy": 0.99}))
+    metrics = {
+        "fid_mnist": 10.0,
+        "best_baseline_fid_mnist": 150.0,
+        "best_baseline_name_fid_mnist": "class_means",
+    }
+    (report_dir / "metrics.json").write_text(json.dumps(metrics))
     decision = register(
         registration(MODELS["cgan"]), "cgan", model_dir, report_dir, report_dir / "reg.json"
     )

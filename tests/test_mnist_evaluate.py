@@ -153,3 +153,37 @@ def test_evaluate_writes_readable_flat_metrics(model_name, evaluator, tiny_mnist
     conditional = MODELS[model_name].conditional
     assert ("label_accuracy_ci95_low" in flat) == conditional
     assert ("best_baseline_label_accuracy" in flat) == conditional
+
+
+def test_a_constant_digit_generator_is_not_eligible_and_real_digits_are(
+    evaluator, splits, tiny_mnist, tmp_path
+):
+    """The champion rule's input: a generator that ignores its noise and always draws the mean
+    training digit does not beat the best trivial answer on FID; unseen real digits do."""
+    import keras
+
+    from condgen.core.baselines import beats_best_baseline
+
+    train, _, unseen = splits
+    mean_digit = mnist.to_model_range(train[0]).mean(axis=0)
+    noise = keras.Input((16,))
+    dense = keras.layers.Dense(28 * 28)
+    image = keras.layers.Reshape((28, 28, 1))(dense(noise))
+    dense.set_weights([np.zeros((16, 28 * 28), np.float32), mean_digit.reshape(-1)])
+    (tmp_path / "model").mkdir()
+    keras.Model(noise, image).save(tmp_path / "model" / "generator.keras")
+    pd.DataFrame({"epoch": [1], "g_loss": [1.0], "d_loss": [0.7]}).to_csv(
+        tmp_path / "model" / "history.csv", index=False
+    )
+    result = evaluate(
+        MODELS["gan"],
+        EvaluateConfig(num_samples=100),
+        tmp_path / "model",
+        tiny_mnist,
+        evaluator[2],
+        tmp_path / "report",
+    )
+    eligible, why = beats_best_baseline(result, "fid_mnist", False)
+    assert eligible is False and "does not beat the trivial answer" in why
+    real = scores_of(evaluator, splits, *unseen, conditional=False)
+    assert beats_best_baseline(real, "fid_mnist", False)[0] is True

@@ -256,7 +256,9 @@ def register(
         "previous_champion_version": int(champion_version) if champion_version else None,
         "previous_champion_value": champion_score,
         "promoted": promote,
-        "champion_version": int(version.version) if promote else int(champion_version),
+        "champion_version": int(version.version)
+        if promote
+        else (int(champion_version) if champion_version else None),
         "reason": reason,
         "evaluated_on": facts,
     }
