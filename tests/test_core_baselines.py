@@ -88,7 +88,7 @@ def test_beats_best_baseline_is_the_champion_rule():
 
 
 def test_kid_matches_hand_computed_values():
-    # d = 1, the reference [-1, 1] is already standardised: k(x, y) = (xy + 1)^3.
+    # d = 1, the reference [-1, 1] has a root mean square of 1: k(x, y) = (xy + 1)^3.
     reference = np.array([[-1.0], [1.0]])
     assert kid(reference, reference) == pytest.approx(-8.0)  # 0 + 0 - 2 * mean(8, 0, 0, 8)
     assert kid(np.array([[1.0], [1.0]]), reference) == pytest.approx(0.0)  # 8 + 0 - 2 * 4
@@ -103,8 +103,8 @@ def test_kid_is_near_zero_for_one_distribution_and_grows_with_a_shift():
     shifted = rng.normal(size=(300, 8)) + 0.5
     assert abs(kid(same, real)) < 0.05
     assert kid(shifted, real) > 10 * abs(kid(same, real))
-    with pytest.raises(ValueError, match="all equal"):
-        kid(same, np.ones((5, 8)))
+    with pytest.raises(ValueError, match="all zero"):
+        kid(same, np.zeros((5, 8)))
 
 
 def test_segmentation_scores_on_a_known_confusion():
@@ -115,3 +115,18 @@ def test_segmentation_scores_on_a_known_confusion():
     # IoU class 0: 1 / 2, class 1: 2 / 3; class 2 is absent from the truth and not averaged.
     assert scores["mean_iou"] == pytest.approx((1 / 2 + 2 / 3) / 2)
     assert scores["pixel_accuracy"] == pytest.approx(3 / 4)
+
+
+def test_kid_sets_keep_answers_and_reference_on_different_scenes():
+    from condgen.core.evaluation import kid_sets
+
+    truth = np.arange(10)[:, None] * np.ones((1, 3))
+    rows, reference, real = kid_sets(truth, truth, np.zeros((50, 3)), 0)
+    np.testing.assert_array_equal(rows, np.arange(5))
+    np.testing.assert_array_equal(reference, truth[5:])
+    np.testing.assert_array_equal(real, truth[:5])  # what a perfect model answers
+    train = np.arange(50)[:, None] * np.ones((1, 3))
+    rows, reference, real = kid_sets(None, truth[:4], train, 0)
+    assert rows is None and len(real) == 4 and set(real[:, 0]) <= set(train[:, 0])
+    with pytest.raises(ValueError, match="at least 4"):
+        kid_sets(truth[:3], truth[:3], train, 0)

@@ -52,7 +52,7 @@ class StateRecorder(keras.callbacks.Callback):
 def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("unpaired")
     unpaired.prepare(
-        UnpairedDataConfig(image_size=32, num_train=6, num_test=3), 0, root / "data", root / "raw"
+        UnpairedDataConfig(image_size=32, num_train=6, num_test=4), 0, root / "data", root / "raw"
     )
     return root / "data"
 
@@ -169,7 +169,7 @@ def test_resume_restores_pools_schedule_and_weights(data, trained, tmp_path):
 def test_evaluation_scores_both_ways_beside_every_trivial_answer(data, trained):
     root, _, result, _ = trained
     assert json.loads((root / "report" / "metrics.json").read_text()) == result
-    assert result["paired_test"] is True and result["num_test_a"] == 3
+    assert result["paired_test"] is True and result["num_test_a"] == 4
     trivial = ("mean_target", "colour_map", "unchanged_input")
     for direction in ("a2b", "b2a"):
         for metric in ("l1", "psnr", "ssim", "mean_iou", "pixel_accuracy", "kid"):

@@ -35,16 +35,18 @@ def score_translation(
     real_sample: np.ndarray,
     features: Callable[[np.ndarray], np.ndarray],
     segment: Callable[[np.ndarray], dict[str, float]] | None,
+    kid_rows: np.ndarray | None = None,
     prefix: str = "",
 ) -> dict:
     """Add one direction's scores to ``result`` (returned); every image is uint8 (N, S, S, 3).
 
     ``outputs``: the model's answers to the test inputs; ``trivial``: each trivial answer's;
     ``truth``: the true target of each test input, or None (unpaired downloads);
-    ``reference``: real test images of the target domain, what KID compares with;
-    ``real_sample``: as many other real images of that domain (from training): their KID is
-    the ceiling a perfect model reaches; ``segment``: images -> segmentation scores against
-    the test inputs' class maps, or None when there are no class maps (needs ``truth``).
+    ``reference``: real images of the target domain that KID compares with, and
+    ``real_sample``: real images of that domain whose KID is the ceiling, both from
+    :func:`kid_sets`; ``kid_rows``: which answers enter KID (None: all);
+    ``segment``: images -> segmentation scores against the test inputs' class maps, or None
+    when there are no class maps (needs ``truth``).
     """
     if truth is not None:
         model = _mean(image_similarity(to_unit(outputs), to_unit(truth)))
@@ -78,17 +80,34 @@ def score_translation(
             )
             result[f"{prefix}real_{metric}"] = real[metric]
             result[f"{prefix}{metric}_vs_real"] = model[metric] / real[metric]
+    rows = slice(None) if kid_rows is None else kid_rows
     ref = features(reference)
-    model_kid = kid(features(outputs), ref)
-    answers_kid = {n: kid(features(images), ref) for n, images in trivial.items()}
+    model_kid = kid(features(outputs[rows]), ref)
+    answers_kid = {n: kid(features(np.asarray(images)[rows]), ref) for n, images in trivial.items()}
     baselines.compare(result, "kid", model_kid, answers_kid, False, prefix)
     result[f"{prefix}real_kid"] = kid(features(real_sample), ref)
     return result
 
 
-def real_sample(images: np.ndarray, count: int, seed: int) -> np.ndarray:
-    """``count`` of ``images`` drawn without replacement (all of them if there are fewer)."""
-    rng = np.random.default_rng(seed)
-    if len(images) <= count:
-        return images
-    return images[np.sort(rng.choice(len(images), count, replace=False))]
+def kid_sets(
+    truth: np.ndarray | None, test_target: np.ndarray, train_target: np.ndarray, seed: int
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """(rows of the answers scored (None: all), reference, real ceiling) for KID.
+
+    With true targets, answers and reference must not show the same scenes (a colour map of
+    the very scenes of the reference would look closer than any new real photo): the answers
+    to the first half of the test inputs are compared with the real targets of the second
+    half, and the ceiling is the true targets of the first half (what a perfect model
+    answers). Without them (unpaired test sets) every answer is compared with all real test
+    targets, and the ceiling is as many real training images, drawn with ``seed``.
+    """
+    if truth is not None:
+        half = len(truth) // 2
+        if half < 2:
+            raise ValueError(f"KID needs at least 4 paired test images, got {len(truth)}")
+        return np.arange(half), truth[half:], truth[:half]
+    count = len(test_target)
+    if len(train_target) > count:
+        rng = np.random.default_rng(seed)
+        train_target = train_target[np.sort(rng.choice(len(train_target), count, replace=False))]
+    return None, test_target, train_target

@@ -37,11 +37,11 @@ def kid(features: np.ndarray, reference: np.ndarray) -> float:
     """Kernel Inception Distance (Bińkowski et al. 2018): the unbiased squared MMD between two
     feature sets with the cubic kernel k(x, y) = (x.y / d + 1)^3.
 
-    Both sets are first standardised with the ``reference`` set's per-feature mean and standard
-    deviation (features it does not vary are dropped), so that the kernel sees unit-scale
-    inputs whatever the network; every score against one reference shares that scale. Unbiased:
-    about 0 for two samples of one distribution (it can be slightly negative), and it needs no
-    more samples than features, unlike FID.
+    Both sets are first divided by one number, the root mean square of the ``reference``
+    features, so that x.y / d is about 1 whatever network made the features (InceptionV3's
+    pool features, for which the kernel was chosen, are of that order); every score against
+    one reference shares that scale. Unbiased: about 0 for two samples of one distribution
+    (it can be slightly negative), and it needs no more samples than features, unlike FID.
     """
     x = np.asarray(features, np.float64)
     y = np.asarray(reference, np.float64)
@@ -49,12 +49,10 @@ def kid(features: np.ndarray, reference: np.ndarray) -> float:
         raise ValueError(f"expected (N, D) and (M, D) features, got {x.shape} and {y.shape}")
     if len(x) < 2 or len(y) < 2:
         raise ValueError("KID needs at least 2 samples in each set")
-    std = y.std(axis=0)
-    keep = std > 1e-12
-    if not keep.any():
-        raise ValueError("the reference features are all equal: KID has no scale")
-    mean = y.mean(axis=0)
-    x, y = (x[:, keep] - mean[keep]) / std[keep], (y[:, keep] - mean[keep]) / std[keep]
+    scale = np.sqrt(np.mean(y**2))
+    if scale == 0.0:
+        raise ValueError("the reference features are all zero: KID has no scale")
+    x, y = x / scale, y / scale
     d = x.shape[1]
 
     def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -94,15 +94,17 @@ def evaluate(
             return segmenters.score("photo", images, test_classes)
     else:
         result["segmentation_note"] = segmenters.note
+    rows, reference, real = evaluation.kid_sets(test_b, test_b, train_b, seed)
     evaluation.score_translation(
         result,
         outputs,
         trivial,
         truth=test_b,
-        reference=test_b,
-        real_sample=evaluation.real_sample(train_b, len(test_b), seed),
+        reference=reference,
+        real_sample=real,
         features=features,
         segment=segment,
+        kid_rows=rows,
     )
     result = rounded(result)
     (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
