@@ -256,3 +256,20 @@ def test_fit_under_mixed_precision_and_a_strategy(setting):
     # Images reach the losses, the pools and serving in float32 whatever the policy.
     assert model.generator_a2b.output.dtype == "float32"
     assert model.pool_b.images.dtype == "float32"
+
+
+@pytest.mark.parametrize("kind", ["resnet", "unet"])
+def test_an_input_change_generator_starts_near_its_input_and_saves(kind, tmp_path):
+    from condgen.core.layers import ChangeOfInput, load_image_model
+
+    image = np.random.default_rng(0).uniform(-0.9, 0.9, (2, 32, 32, 3)).astype(np.float32)
+    # No change gives the input back.
+    same = ChangeOfInput()(image, np.zeros_like(image))
+    np.testing.assert_allclose(np.asarray(same), image, atol=1e-5)
+    generator = build_cyclegan_generator(32, kind, 1, 8, "g", input_change=True)
+    answer = generator.predict(image, verbose=0)
+    plain = build_cyclegan_generator(32, kind, 1, 8, "g").predict(image, verbose=0)
+    assert np.abs(answer - image).mean() < 0.5 * np.abs(plain - image).mean()
+    generator.save(tmp_path / "g.keras")
+    again = load_image_model(tmp_path / "g.keras").predict(image, verbose=0)
+    np.testing.assert_array_equal(again, answer)

@@ -65,6 +65,27 @@ def activation_layer(kind: str, name: str | None = None) -> layers.Layer | None:
 
 
 @keras.saving.register_keras_serializable(package="condgen")
+class ChangeOfInput(layers.Layer):
+    """``tanh(atanh(x) + r)``: a generator's last pre-activation ``r`` read as a change to its
+    input image ``x`` (in -1..1), so that ``r = 0`` gives the input back.
+
+    A translation that keeps the input's layout (day -> night) then starts from the input
+    instead of from noise; the network learns what to change.
+    """
+
+    def call(self, image, change):
+        x = ops.clip(ops.cast(image, "float32"), -0.995, 0.995)
+        return ops.tanh(0.5 * ops.log((1.0 + x) / (1.0 - x)) + ops.cast(change, "float32"))
+
+
+def with_input_change(model: keras.Model) -> keras.Model:
+    """``model`` (ending in the ``output_image`` tanh) turned into input + learned change."""
+    change = model.get_layer("output_image").input
+    image = ChangeOfInput(dtype="float32", name="input_change")(model.input, change)
+    return keras.Model(model.input, image, name=f"{model.name}_input_change")
+
+
+@keras.saving.register_keras_serializable(package="condgen")
 class ReflectionPadding2D(layers.Layer):
     """Pads height and width by ``padding`` pixels on every side with their mirror image
     (PyTorch's ``ReflectionPad2d``): border outputs then see image statistics, not zeros."""

@@ -42,6 +42,8 @@ class CycleGANConfig(ImageTrainConfig):
     # resnet: c7s1-64, d128, d256, residual blocks, u128, u64, c7s1-3; unet: Pix2Pix's U-Net
     # with instance norm and no dropout.
     generator: Literal["resnet", "unet"] = "resnet"
+    # The generator outputs a change to its input image (tanh(atanh(x) + r)), not a new image.
+    input_change: bool = False
     # Residual blocks of the ResNet generator; 0 = the paper's choice (9 at 256 px, else 6).
     residual_blocks: int = field_(0, min=0)
     # lsgan: least squares (the paper); vanilla: binary cross-entropy on logits.

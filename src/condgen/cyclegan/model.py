@@ -23,6 +23,7 @@ from condgen.core.layers import (
     check_image_size,
     conv_block,
     patchgan_logits,
+    with_input_change,
 )
 
 GENERATORS = ("resnet", "unet")
@@ -90,9 +91,14 @@ def build_cyclegan_generator(
     residual_blocks: int | None = None,
     base_filters: int = 64,
     name: str | None = None,
+    input_change: bool = False,
 ) -> keras.Model:
     """A CycleGAN generator: ``resnet`` (the paper's) or ``unet`` (Pix2Pix's U-Net with instance
-    norm and without dropout, as junyanz's ``--netG unet_256`` for CycleGAN)."""
+    norm and without dropout, as junyanz's ``--netG unet_256`` for CycleGAN).
+
+    ``input_change``: the network's output is a change to its input (``tanh(atanh(x) + r)``,
+    :class:`~condgen.core.layers.ChangeOfInput`) instead of a new image; not in the paper.
+    """
     if kind not in GENERATORS:
         raise ValueError(f"unknown generator {kind!r}: choose one of {', '.join(GENERATORS)}")
     if kind == "resnet":
@@ -101,6 +107,8 @@ def build_cyclegan_generator(
         model = build_unet_generator(
             image_size, "unet", base_filters=base_filters, norm="instance", dropout=0.0
         )
+    if input_change:
+        model = with_input_change(model)
     if name:
         model.name = name
     return model
@@ -361,6 +369,7 @@ def build_cyclegan(
     identity_weight: float = 0.5,
     pool_size: int = 50,
     seed: int | None = None,
+    input_change: bool = False,
 ) -> CycleGAN:
     """An uncompiled CycleGAN of the paper's networks for ``image_size`` px RGB images.
 
@@ -370,7 +379,9 @@ def build_cyclegan(
     size = check_image_size(image_size)
 
     def make_generator(name: str) -> keras.Model:
-        return build_cyclegan_generator(size, generator, residual_blocks, base_filters, name)
+        return build_cyclegan_generator(
+            size, generator, residual_blocks, base_filters, name, input_change
+        )
 
     return CycleGAN(
         make_generator("generator_a2b"),

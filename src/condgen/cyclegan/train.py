@@ -28,6 +28,7 @@ def build(config: CycleGANConfig, image_size: int, seed: int):
         identity_weight=config.identity_weight,
         pool_size=config.pool_size,
         seed=seed,
+        input_change=config.input_change,
     )
 
 
