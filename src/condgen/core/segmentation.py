@@ -29,7 +29,7 @@ INFO_FILE = "segmenters.json"
 class SegmenterConfig:
     """The ``segmenter`` params section."""
 
-    epochs: int = field_(12, min=1)
+    epochs: int = field_(8, min=1)
     batch_size: int = field_(16, min=1)
     learning_rate: float = field_(2e-3, min=0.0, lo_open=True)
     base_filters: int = field_(16, min=4)
