@@ -111,6 +111,7 @@ def test_download_extract_and_prepare(file_server, tmp_path, prefix):
         "test_a": 1,
         "test_b": 2,
         "paired_test": False,
+        "classes": [],  # downloads have no class maps
     }
     for split in ("train", "test"):
         a, b = unpaired.load_split(tmp_path / "out" / f"{split}.npz")
@@ -346,6 +347,7 @@ def test_synthetic_daynight_is_seeded_unpaired_in_training_and_paired_in_test(tm
         "test_a": 8,
         "test_b": 8,
         "paired_test": True,
+        "classes": list(syn.CLASSES),
     }
     unpaired.prepare(config, 1, tmp_path / "two", tmp_path / "raw")
     unpaired.prepare(config, 2, tmp_path / "other", tmp_path / "raw")
@@ -377,6 +379,13 @@ def test_synthetic_daynight_is_seeded_unpaired_in_training_and_paired_in_test(tm
     }
     assert not set(layouts["day"]) & set(layouts["night"])
     assert not (set(layouts["day"]) | set(layouts["night"])) & set(layouts["test"])
+    # Each photo comes with its scene's class map; a test scene's is the same by day and night.
+    train_ca, train_cb = unpaired.load_classes(tmp_path / "one" / "train.npz")
+    test_ca, test_cb = unpaired.load_classes(tmp_path / "one" / "test.npz")
+    np.testing.assert_array_equal(train_ca, syn.scene_classes(5, SIZE, 1, streams["day"]))
+    np.testing.assert_array_equal(train_cb, syn.scene_classes(5, SIZE, 1, streams["night"]))
+    np.testing.assert_array_equal(test_ca, test_cb)
+    assert test_ca.shape == (8, SIZE, SIZE) and test_ca.max() < len(syn.CLASSES)
 
     # Test a[i] and b[i] show the same building: its parts explain the day photo better than any
     # other test scene's parts, and the night photo (darker, noisier) better on average.

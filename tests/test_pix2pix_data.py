@@ -108,6 +108,7 @@ def test_download_extract_prepare_and_direction(file_server, tmp_path):
         "b": "label map",
         "train": 3,
         "test": 2,  # test/ is preferred over val/
+        "classes": [],  # downloads have no class maps
     }
     a, b = paired.load_split(tmp_path / "ab" / "train.npz")
     assert a.shape == b.shape == (3, SIZE, SIZE, 3) and a.dtype == np.uint8
@@ -423,6 +424,13 @@ def test_synthetic_prepare_is_seeded_and_swaps_direction(tmp_path):
     train_a, _ = paired.load_split(tmp_path / "a" / "train.npz")
     assert not any((train_a == row).all(axis=(1, 2, 3)).any() for row in a)
     assert not list((tmp_path / "raw").glob("*"))  # nothing downloaded
+    # The scene's class map comes with each pair: the label map's colours, as class indices.
+    assert len(summary["classes"]) == 12
+    classes = paired.load_classes(tmp_path / "a" / "test.npz")
+    from condgen.facades.scenes import PALETTE
+
+    np.testing.assert_array_equal(PALETTE[classes], a)
+    np.testing.assert_array_equal(paired.load_classes(tmp_path / "c" / "test.npz"), classes)
 
 
 def test_paired_config_checks_values():
