@@ -64,6 +64,16 @@ def test_channel_map_matches_each_channels_histogram():
     assert np.abs(mapping.predict(other_day).astype(int) - expected).max() <= 2
 
 
+def test_channel_map_sends_a_tied_value_to_the_middle_of_its_target_range():
+    # Half the source pixels are 0, half 200; the target is spread evenly over 0..99.
+    source = np.zeros((2, 1, 100, 3), np.uint8)
+    source[1] = 200
+    target = np.broadcast_to(np.arange(100, dtype=np.uint8)[None, None, :, None], (2, 1, 100, 3))
+    mapping = baselines.fit_channel_map(source, target)
+    answer = mapping.predict(np.array([[[[0, 0, 0], [200, 200, 200]]]], np.uint8))
+    assert abs(int(answer[0, 0, 0, 0]) - 25) <= 2 and abs(int(answer[0, 0, 1, 0]) - 74) <= 2
+
+
 def test_compare_records_every_baseline_the_best_and_the_ratio():
     result = baselines.compare({}, "l1", 0.1, {"mean_target": 0.2, "colour_map": 0.125}, False)
     assert result["baseline_mean_target_l1"] == 0.2
@@ -85,6 +95,15 @@ def test_beats_best_baseline_is_the_champion_rule():
     assert baselines.beats_best_baseline(lower, "kid", True)[0] is True
     verdict, why = baselines.beats_best_baseline({"kid": 0.1}, "kid", False)
     assert verdict is None and "no trivial answer" in why
+    # A direction's metrics carry their prefix: a2b_kid is judged against a2b_best_baseline_kid.
+    both = baselines.compare({}, "kid", 0.2, {"colour_map": 0.5}, False, "a2b_")
+    baselines.compare(both, "kid", 0.9, {"colour_map": 0.5}, False, "b2a_")
+    verdict, why = baselines.beats_best_baseline(both, "a2b_kid", False)
+    assert verdict is True and "colour_map's 0.5" in why
+    assert baselines.beats_best_baseline(both, "b2a_kid", False)[0] is False
+    # A ratio to a best baseline at or below 0 (an unbiased KID can be) is not given.
+    negative = baselines.compare({}, "kid", 0.1, {"mean_target": -0.01}, False)
+    assert "kid_vs_best_baseline" not in negative
 
 
 def test_kid_matches_hand_computed_values():

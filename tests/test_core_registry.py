@@ -88,6 +88,7 @@ def test_versions_are_tagged_with_what_they_were_evaluated_on(store):
     decision = register_gan(store, 50.0)
     assert decision["evaluated_on"] == {
         "data_md5": "a" * 32,
+        "protocol": "2",
         "num_samples": "100",
         "evaluator": "e" * 32,
     }
@@ -164,3 +165,13 @@ def test_a_version_that_does_not_beat_the_best_trivial_answer_is_never_champion(
     # An evaluation that records no trivial answer is not eligible either.
     silent = register_gan(store, 10.0, best_baseline_fid_mnist=None)
     assert silent["promoted"] is False and "records no trivial answer" in silent["reason"]
+
+
+def test_a_champion_scored_by_an_older_evaluation_is_not_compared(store):
+    import mlflow
+
+    assert register_gan(store, 50.0)["promoted"]
+    # Version 1 as registered before the protocol fact: its FID had another reference set.
+    mlflow.MlflowClient().delete_model_version_tag("condgen-gan", "1", "evaluated_protocol")
+    decision = register_gan(store, 10.0)
+    assert decision["promoted"] is False and "protocol is not known" in decision["reason"]

@@ -51,11 +51,21 @@ def compare(
     best = float(baseline_values[best_name])
     result[f"{prefix}{BEST}_{metric}"] = best
     result[f"{prefix}{BEST}_name_{metric}"] = best_name
-    if best != 0.0:
+    if best > 0.0:
         result[f"{key}_vs_{BEST}"] = float(model_value) / best
-    else:
-        result[f"{key}_vs_{BEST}_note"] = f"not defined: {best_name} scores 0"
+    else:  # an unbiased KID can be 0 or below
+        result[f"{key}_vs_{BEST}_note"] = f"not defined: {best_name} scores {best:g}"
     return result
+
+
+def _best_keys(metrics: Mapping, metric: str) -> tuple[str, str] | None:
+    """The keys of the best baseline's value and name beside ``metric``, which may carry a
+    prefix (``a2b_kid`` -> ``a2b_best_baseline_kid``)."""
+    for cut in [0] + [i + 1 for i, ch in enumerate(metric) if ch == "_"]:
+        prefix, name = metric[:cut], metric[cut:]
+        if f"{prefix}{BEST}_{name}" in metrics:
+            return f"{prefix}{BEST}_{name}", f"{prefix}{BEST}_name_{name}"
+    return None
 
 
 def beats_best_baseline(
@@ -66,11 +76,12 @@ def beats_best_baseline(
     None when the report records no baseline for it: the caller decides (the champion policy
     refuses such a version).
     """
-    best = metrics.get(f"{BEST}_{metric}")
+    keys = _best_keys(metrics, metric)
+    best = metrics.get(keys[0]) if keys else None
     value = metrics.get(metric)
     if best is None or value is None:
         return None, f"the evaluation records no trivial answer beside {metric}"
-    name = metrics.get(f"{BEST}_name_{metric}", "the best baseline")
+    name = metrics.get(keys[1], "the best baseline")
     better = value > best if greater_is_better else value < best
     verb = "beats" if better else "does not beat"
     return better, f"{metric} {value:g} {verb} the trivial answer {name}'s {best:g}"
@@ -171,24 +182,30 @@ class ChannelMap:
     """Per-channel histogram matching: each channel of the source domain mapped through its
     quantiles onto the target domain's (a monotone colour-statistics transfer)."""
 
-    source_quantiles: np.ndarray  # (Q, 3)
-    target_quantiles: np.ndarray  # (Q, 3)
+    source_points: tuple[np.ndarray, np.ndarray, np.ndarray]  # increasing source values
+    target_points: tuple[np.ndarray, np.ndarray, np.ndarray]  # what each one maps to
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         images = np.asarray(images, np.float64)
         out = np.empty_like(images)
         for c in range(3):
-            out[..., c] = np.interp(
-                images[..., c], self.source_quantiles[:, c], self.target_quantiles[:, c]
-            )
+            out[..., c] = np.interp(images[..., c], self.source_points[c], self.target_points[c])
         return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 def fit_channel_map(source: np.ndarray, target: np.ndarray, points: int = 257) -> ChannelMap:
-    """Fit a :class:`ChannelMap` from uint8 images of one domain (N, H, W, 3) to another's."""
+    """Fit a :class:`ChannelMap` from uint8 images of one domain (N, H, W, 3) to another's.
+
+    Many pixels of one value (black, saturated or flat areas) share several source quantiles;
+    such a value maps to the mean of the target quantiles it spans, not the lowest.
+    """
     q = np.linspace(0, 1, points)
     src = np.quantile(np.asarray(source).reshape(-1, 3), q, axis=0)
     tgt = np.quantile(np.asarray(target).reshape(-1, 3), q, axis=0)
-    # np.interp needs increasing x: equal quantiles (flat histograms) get a tiny ramp.
-    src = src + np.linspace(0, 1e-6, points)[:, None]
-    return ChannelMap(src, tgt)
+    sources, targets = [], []
+    for c in range(3):
+        values, where = np.unique(src[:, c], return_inverse=True)
+        sums = np.bincount(where, weights=tgt[:, c])
+        sources.append(values)
+        targets.append(sums / np.bincount(where))
+    return ChannelMap(tuple(sources), tuple(targets))  # type: ignore[arg-type]

@@ -79,7 +79,10 @@ def score_translation(
                 prefix,
             )
             result[f"{prefix}real_{metric}"] = real[metric]
-            result[f"{prefix}{metric}_vs_real"] = model[metric] / real[metric]
+            if real[metric] > 0:
+                result[f"{prefix}{metric}_vs_real"] = model[metric] / real[metric]
+            else:
+                result[f"{prefix}{metric}_vs_real_note"] = "not defined: real photos score 0"
     rows = slice(None) if kid_rows is None else kid_rows
     ref = features(reference)
     model_kid = kid(features(outputs[rows]), ref)

@@ -105,9 +105,13 @@ FACT_METRICS = (
     "num_test_a",
     "num_test_b",
     "evaluator",
-    "segmenter",
+    "kid_features",
 )
 FACT_TAG = "evaluated_"
+# How the evaluation computes its scores; raised when a score's meaning changes (2: MNIST FID
+# against held-out digits, translations' KID between disjoint halves), so that versions scored
+# the old way are not ranked against new ones (a version without it was scored the old way).
+PROTOCOL = "2"
 
 
 def evaluation_facts(model: str, metrics: dict) -> dict[str, str]:
@@ -116,7 +120,10 @@ def evaluation_facts(model: str, metrics: dict) -> dict[str, str]:
     from condgen import families
 
     family = families.family_of(model)
-    facts = {"data_md5": tracking.data_hash(family.data_stage, family.data_dir)}
+    facts = {
+        "data_md5": tracking.data_hash(family.data_stage, family.data_dir),
+        "protocol": PROTOCOL,
+    }
     facts.update({k: str(metrics[k]) for k in FACT_METRICS if k in metrics})
     return facts
 
@@ -138,9 +145,11 @@ def recorded_facts(client, version) -> dict[str, str]:
 def incomparable(new: dict[str, str], champion: dict[str, str]) -> str | None:
     """Why two versions' scores cannot be compared, or None when they can.
 
-    Both must know their data; every other fact both recorded must agree (a version
-    registered before a fact was recorded is compared on the facts it has)."""
-    for name in ("data_md5", *sorted(set(new) & set(champion) - {"data_md5"})):
+    Both must know their data and have been scored by the same evaluation protocol; every
+    other fact both recorded must agree (a version registered before a fact was recorded is
+    compared on the facts it has)."""
+    required = ("data_md5", "protocol")
+    for name in (*required, *sorted(set(new) & set(champion) - set(required))):
         mine, theirs = new.get(name, tracking.UNKNOWN), champion.get(name, tracking.UNKNOWN)
         if tracking.UNKNOWN in (mine, theirs):
             return f"{name} is not known for both (this: {mine}, champion: {theirs})"
