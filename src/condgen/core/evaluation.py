@@ -31,20 +31,19 @@ def score_translation(
     trivial: Mapping[str, np.ndarray],
     *,
     truth: np.ndarray | None,
-    reference: np.ndarray,
-    real_sample: np.ndarray,
+    test_target: np.ndarray,
+    train_target: np.ndarray,
+    seed: int,
     features: Callable[[np.ndarray], np.ndarray],
     segment: Callable[[np.ndarray], dict[str, float]] | None,
-    kid_rows: np.ndarray | None = None,
     prefix: str = "",
 ) -> dict:
     """Add one direction's scores to ``result`` (returned); every image is uint8 (N, S, S, 3).
 
     ``outputs``: the model's answers to the test inputs; ``trivial``: each trivial answer's;
     ``truth``: the true target of each test input, or None (unpaired downloads);
-    ``reference``: real images of the target domain that KID compares with, and
-    ``real_sample``: real images of that domain whose KID is the ceiling, both from
-    :func:`kid_sets`; ``kid_rows``: which answers enter KID (None: all);
+    ``test_target``, ``train_target``: real images of the target domain, from which
+    :func:`kid_sets` draws KID's reference and ceiling (with ``seed``);
     ``segment``: images -> segmentation scores against the test inputs' class maps, or None
     when there are no class maps (needs ``truth``).
     """
@@ -83,6 +82,7 @@ def score_translation(
                 result[f"{prefix}{metric}_vs_real"] = model[metric] / real[metric]
             else:
                 result[f"{prefix}{metric}_vs_real_note"] = "not defined: real photos score 0"
+    kid_rows, reference, real_sample = kid_sets(truth, test_target, train_target, seed)
     rows = slice(None) if kid_rows is None else kid_rows
     ref = features(reference)
     model_kid = kid(features(outputs[rows]), ref)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -208,3 +208,35 @@ def train_and_save(
 
     (report_dir / "metrics.json").write_text(json.dumps(rounded(metrics), indent=2) + "\n")
     return metrics
+
+
+def train_from_prepared(
+    config: SegmenterConfig,
+    seed: int,
+    data_dir: str | Path,
+    model_dir: str | Path,
+    report_dir: str | Path,
+    load_sets: Callable[[Path], dict],
+    has_maps: str,
+) -> dict:
+    """A segmenter stage on prepared data: the sets ``load_sets(data_dir)`` gives when its
+    ``summary.json`` names classes, else only a note that the data has no class maps (only
+    ``has_maps`` does)."""
+    data_dir = Path(data_dir)
+    summary = json.loads((data_dir / "summary.json").read_text())
+    class_names = summary.get("classes", [])
+    if not class_names:
+        note = (
+            f"no segmentation score: {summary.get('source')} has no class maps (only {has_maps} do)"
+        )
+        return train_and_save({}, [], config, seed, model_dir, report_dir, note)
+    sets = load_sets(data_dir)
+    return train_and_save(sets, class_names, config, seed, model_dir, report_dir)
+
+
+def run_stage(train, data_dir: str, model_dir: str, report_dir: str) -> None:
+    """The DVC stage: params ``segmenter`` and ``seed`` -> ``train(config, seed, ...)``."""
+    from condgen.core.params import load_section, load_seed
+
+    config = load_section(SegmenterConfig, "segmenter")
+    print(json.dumps(train(config, load_seed(), data_dir, model_dir, report_dir), indent=2))

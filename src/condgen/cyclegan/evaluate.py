@@ -196,18 +196,16 @@ def evaluate(
             def segment(images: np.ndarray, reader: str = reader) -> dict[str, float]:
                 return segmenters.score(reader, images, test_classes)
 
-        truth = target if paired_test else None
-        rows, reference, real = evaluation.kid_sets(truth, target, train_target, seed)
         evaluation.score_translation(
             result,
             output,
             trivial[direction],
-            truth=truth,
-            reference=reference,
-            real_sample=real,
+            truth=target if paired_test else None,
+            test_target=target,
+            train_target=train_target,
+            seed=seed,
             features=features,
             segment=segment,
-            kid_rows=rows,
             prefix=f"{direction}_",
         )
     if not paired_test:

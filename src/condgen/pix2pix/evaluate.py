@@ -94,17 +94,16 @@ def evaluate(
             return segmenters.score("photo", images, test_classes)
     else:
         result["segmentation_note"] = segmenters.note
-    rows, reference, real = evaluation.kid_sets(test_b, test_b, train_b, seed)
     evaluation.score_translation(
         result,
         outputs,
         trivial,
         truth=test_b,
-        reference=reference,
-        real_sample=real,
+        test_target=test_b,
+        train_target=train_b,
+        seed=seed,
         features=features,
         segment=segment,
-        kid_rows=rows,
     )
     result = rounded(result)
     (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -6,7 +6,6 @@ reads generated photos with it and compares with the input's class map.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from condgen.core import segmentation
@@ -18,33 +17,19 @@ REPORT_DIR = "reports/segmenter_paired"
 STAGE = "train_segmenter_paired"
 
 
-def train(config: segmentation.SegmenterConfig, seed: int, data_dir, model_dir, report_dir) -> dict:
-    """Fit the ``photo`` segmenter when the data has class maps, else record why not."""
-    data_dir = Path(data_dir)
-    summary = json.loads((data_dir / "summary.json").read_text())
-    class_names = summary.get("classes", [])
-    if not class_names:
-        note = (
-            f"no segmentation score: {summary.get('source')} has no class maps (only the "
-            "synthetic facades do)"
-        )
-        return segmentation.train_and_save({}, [], config, seed, model_dir, report_dir, note)
+def _sets(data_dir: Path) -> dict:
     _, train_b = paired.load_split(data_dir / "train.npz")
     _, test_b = paired.load_split(data_dir / "test.npz")
-    sets = {
-        "photo": (
-            train_b,
-            paired.load_classes(data_dir / "train.npz"),
-            test_b,
-            paired.load_classes(data_dir / "test.npz"),
-        )
-    }
-    return segmentation.train_and_save(sets, class_names, config, seed, model_dir, report_dir)
+    train_classes = paired.load_classes(data_dir / "train.npz")
+    return {"photo": (train_b, train_classes, test_b, paired.load_classes(data_dir / "test.npz"))}
+
+
+def train(config: segmentation.SegmenterConfig, seed: int, data_dir, model_dir, report_dir) -> dict:
+    """Fit the ``photo`` segmenter when the data has class maps, else record why not."""
+    return segmentation.train_from_prepared(
+        config, seed, data_dir, model_dir, report_dir, _sets, "the synthetic facades"
+    )
 
 
 def stage() -> None:
-    from condgen.core.params import load_section, load_seed
-
-    config = load_section(segmentation.SegmenterConfig, "segmenter")
-    metrics = train(config, load_seed(), DATA_DIR, MODEL_DIR, REPORT_DIR)
-    print(json.dumps(metrics, indent=2))
+    segmentation.run_stage(train, DATA_DIR, MODEL_DIR, REPORT_DIR)
