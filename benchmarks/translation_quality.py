@@ -34,6 +34,9 @@ def main() -> None:
     parser.add_argument("--segmenters", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--params", default="params.yaml")
+    parser.add_argument(
+        "--rescore", action="store_true", help="evaluate the model already in --out, no training"
+    )
     args = parser.parse_args()
 
     from condgen import families
@@ -53,7 +56,9 @@ def main() -> None:
     evaluate = families.module(row.family, "evaluate").evaluate
 
     start = time.perf_counter()
-    train(row, config, seed, args.data, out / "model", out / "ckpt", log_to_mlflow=False, verbose=0)
+    if not args.rescore:
+        model_dir, checkpoints = out / "model", out / "ckpt"
+        train(row, config, seed, args.data, model_dir, checkpoints, log_to_mlflow=False, verbose=0)
     trained = time.perf_counter() - start
     start = time.perf_counter()
     if args.model == "pix2pix":
@@ -80,6 +85,8 @@ def main() -> None:
             "vs_best": result.get(f"{key}_vs_best_baseline"),
             "real": result.get(f"{head}real_{metric}"),
         }
+        if metric == "kid":
+            line["spread"] = result.get(f"{head}kid_spread")
         print(json.dumps(line))
 
 

@@ -136,16 +136,47 @@ def test_segmentation_scores_on_a_known_confusion():
     assert scores["pixel_accuracy"] == pytest.approx(3 / 4)
 
 
-def test_kid_sets_keep_answers_and_reference_on_different_scenes():
-    from condgen.core.evaluation import kid_sets
+def test_kid_splits_keep_answers_and_reference_on_different_scenes():
+    from condgen.core.evaluation import half_splits, unpaired_kid_sets
 
-    truth = np.arange(10)[:, None] * np.ones((1, 3))
-    rows, reference, real = kid_sets(truth, truth, np.zeros((50, 3)), 0)
-    np.testing.assert_array_equal(rows, np.arange(5))
-    np.testing.assert_array_equal(reference, truth[5:])
-    np.testing.assert_array_equal(real, truth[:5])  # what a perfect model answers
-    train = np.arange(50)[:, None] * np.ones((1, 3))
-    rows, reference, real = kid_sets(None, truth[:4], train, 0)
-    assert rows is None and len(real) == 4 and set(real[:, 0]) <= set(train[:, 0])
+    splits = half_splits(11, 10, seed=0)
+    assert len(splits) == 10
+    for rows, reference in splits:
+        assert len(rows) == len(reference) == 5
+        assert not set(rows) & set(reference)  # never the same scenes
+    assert len({tuple(rows) for rows, _ in splits}) > 1  # different halves
+    assert [r.tolist() for r, _ in half_splits(11, 10, seed=0)] == [r.tolist() for r, _ in splits]
     with pytest.raises(ValueError, match="at least 4"):
-        kid_sets(truth[:3], truth[:3], train, 0)
+        half_splits(3, 10, seed=0)
+    truth = np.arange(4)[:, None] * np.ones((1, 3))
+    train = np.arange(50)[:, None] * np.ones((1, 3))
+    reference, real = unpaired_kid_sets(truth, train, 0)
+    assert reference is truth and len(real) == 4 and set(real[:, 0]) <= set(train[:, 0])
+
+
+def test_paired_kid_scores_real_photos_near_zero_and_a_constant_far():
+    from condgen.core.evaluation import score_translation
+
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 256, (40, 16, 16, 3)).astype(np.uint8)
+
+    def features(images):
+        return np.asarray(images, np.float64).reshape(len(images), -1)[:, :16] / 255.0
+
+    constant = np.full_like(truth, 30)
+    result = score_translation(
+        {},
+        truth,
+        {"constant": constant},
+        truth=truth,
+        test_target=truth,
+        train_target=truth,
+        seed=0,
+        features=features,
+        segment=None,
+    )
+    assert result["kid_splits"] == 10 and result["kid_spread"] > 0
+    # The true photos as answers score what the real ceiling scores (the same halves).
+    assert result["kid"] == pytest.approx(result["real_kid"])
+    assert abs(result["real_kid"]) < 0.2 * result["baseline_constant_kid"]
+    assert result["kid_vs_best_baseline"] < 0.2

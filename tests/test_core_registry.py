@@ -88,7 +88,7 @@ def test_versions_are_tagged_with_what_they_were_evaluated_on(store):
     decision = register_gan(store, 50.0)
     assert decision["evaluated_on"] == {
         "data_md5": "a" * 32,
-        "protocol": "2",
+        "protocol": "3",
         "num_samples": "100",
         "evaluator": "e" * 32,
     }
