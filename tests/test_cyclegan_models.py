@@ -258,18 +258,47 @@ def test_fit_under_mixed_precision_and_a_strategy(setting):
     assert model.pool_b.images.dtype == "float32"
 
 
-@pytest.mark.parametrize("kind", ["resnet", "unet"])
-def test_an_input_change_generator_starts_near_its_input_and_saves(kind, tmp_path):
+@pytest.mark.parametrize(
+    "kind,mode", [("resnet", "logit"), ("unet", "logit"), ("resnet", "detail")]
+)
+def test_an_input_change_generator_starts_near_its_input_and_saves(kind, mode, tmp_path):
     from condgen.core.layers import ChangeOfInput, load_image_model
 
     image = np.random.default_rng(0).uniform(-0.9, 0.9, (2, 32, 32, 3)).astype(np.float32)
     # No change gives the input back.
-    same = ChangeOfInput()(image, np.zeros_like(image))
+    same = ChangeOfInput(mode)(image, np.zeros_like(image))
     np.testing.assert_allclose(np.asarray(same), image, atol=1e-5)
-    generator = build_cyclegan_generator(32, kind, 1, 8, "g", input_change=True)
+    generator = build_cyclegan_generator(32, kind, 1, 8, "g", input_change=mode)
     answer = generator.predict(image, verbose=0)
     plain = build_cyclegan_generator(32, kind, 1, 8, "g").predict(image, verbose=0)
     assert np.abs(answer - image).mean() < 0.5 * np.abs(plain - image).mean()
     generator.save(tmp_path / "g.keras")
     again = load_image_model(tmp_path / "g.keras").predict(image, verbose=0)
     np.testing.assert_array_equal(again, answer)
+
+
+def test_the_two_input_changes_treat_fine_detail_as_documented():
+    """A uniform darkening (r < 0) scales the input's fine detail by the slope of tanh in
+    ``logit`` mode, and keeps it unscaled in ``detail`` mode; in both, a smooth image changes
+    alike."""
+    from condgen.core.layers import ChangeOfInput
+
+    rng = np.random.default_rng(1)
+    smooth = np.full((1, 16, 16, 3), 0.5, np.float32)
+    detail = rng.choice([-0.05, 0.05], (1, 16, 16, 3)).astype(np.float32)
+    change = np.full_like(smooth, -1.5)
+    for mode in ("logit", "detail"):
+        flat = np.asarray(ChangeOfInput(mode)(smooth, change))
+        np.testing.assert_allclose(flat, np.tanh(np.arctanh(0.5) - 1.5), atol=1e-5)
+    textured = smooth + detail
+    inner = (slice(None), slice(2, -2), slice(2, -2))
+    mean3 = np.asarray(
+        tf.nn.avg_pool2d(textured, 3, 1, "SAME")  # what detail mode changes
+    )
+    kept = np.asarray(ChangeOfInput("detail")(textured, change)) - np.tanh(np.arctanh(mean3) - 1.5)
+    np.testing.assert_allclose(kept[inner], (textured - mean3)[inner], atol=1e-5)
+    scaled = np.asarray(ChangeOfInput("logit")(textured, change)) - flat
+    # Darkening from 0.5 to tanh(atanh(0.5) - 1.5) ~ -0.6 has slope (1 - 0.6^2)/(1 - 0.5^2).
+    assert np.abs(scaled).mean() < 0.9 * np.abs(detail).mean()
+    with pytest.raises(ValueError, match="input change 'gain'"):
+        build_cyclegan_generator(32, "resnet", 1, 8, "g", input_change="gain")

@@ -64,24 +64,43 @@ def activation_layer(kind: str, name: str | None = None) -> layers.Layer | None:
     return layers.Activation(kind, name=name)
 
 
+CHANGES = ("none", "logit", "detail")
+
+
 @keras.saving.register_keras_serializable(package="condgen")
 class ChangeOfInput(layers.Layer):
-    """``tanh(atanh(x) + r)``: a generator's last pre-activation ``r`` read as a change to its
-    input image ``x`` (in -1..1), so that ``r = 0`` gives the input back.
+    """A generator's last pre-activation ``r`` read as a change to its input image ``x`` (in
+    -1..1), so that ``r = 0`` gives the input back and training starts from the input's layout.
 
-    A translation that keeps the input's layout (day -> night) then starts from the input
-    instead of from noise; the network learns what to change.
+    ``logit``: ``tanh(atanh(x) + r)``. A pixel's contrast to its neighbours is scaled by the
+    slope of the change: a brightening of a dark image amplifies its faint edges (and its noise),
+    a darkening flattens them. ``detail``: the change is applied to the 3x3 mean of ``x`` and
+    the fine detail ``x - mean`` is added back unscaled, so a darkening keeps the input's edges.
     """
 
+    def __init__(self, mode: str = "logit", **kwargs):
+        super().__init__(**kwargs)
+        _check_choice("input change", mode, CHANGES[1:])
+        self.mode = mode
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "mode": self.mode}
+
     def call(self, image, change):
-        x = ops.clip(ops.cast(image, "float32"), -0.995, 0.995)
-        return ops.tanh(0.5 * ops.log((1.0 + x) / (1.0 - x)) + ops.cast(change, "float32"))
+        x = ops.cast(image, "float32")
+        change = ops.cast(change, "float32")
+        base = ops.average_pool(x, 3, strides=1, padding="same") if self.mode == "detail" else x
+        clipped = ops.clip(base, -0.995, 0.995)
+        changed = ops.tanh(0.5 * ops.log((1.0 + clipped) / (1.0 - clipped)) + change)
+        if self.mode == "logit":
+            return changed
+        return ops.clip(changed + x - base, -1.0, 1.0)
 
 
-def with_input_change(model: keras.Model) -> keras.Model:
+def with_input_change(model: keras.Model, mode: str = "logit") -> keras.Model:
     """``model`` (ending in the ``output_image`` tanh) turned into input + learned change."""
     change = model.get_layer("output_image").input
-    image = ChangeOfInput(dtype="float32", name="input_change")(model.input, change)
+    image = ChangeOfInput(mode, dtype="float32", name="input_change")(model.input, change)
     return keras.Model(model.input, image, name=f"{model.name}_input_change")
 
 

@@ -42,8 +42,10 @@ class CycleGANConfig(ImageTrainConfig):
     # resnet: c7s1-64, d128, d256, residual blocks, u128, u64, c7s1-3; unet: Pix2Pix's U-Net
     # with instance norm and no dropout.
     generator: Literal["resnet", "unet"] = "resnet"
-    # The generator outputs a change to its input image (tanh(atanh(x) + r)), not a new image.
-    input_change: bool = False
+    # What each generator outputs: none = a new image (the paper); logit | detail = a change
+    # to its input image (condgen.core.layers.ChangeOfInput).
+    change_a2b: Literal["none", "logit", "detail"] = "none"
+    change_b2a: Literal["none", "logit", "detail"] = "none"
     # Residual blocks of the ResNet generator; 0 = the paper's choice (9 at 256 px, else 6).
     residual_blocks: int = field_(0, min=0)
     # lsgan: least squares (the paper); vanilla: binary cross-entropy on logits.

@@ -19,6 +19,7 @@ from keras import layers, ops
 from condgen.core import losses
 from condgen.core.adversarial import AdversarialModel, replica_share
 from condgen.core.layers import (
+    CHANGES,
     build_unet_generator,
     check_image_size,
     conv_block,
@@ -91,14 +92,18 @@ def build_cyclegan_generator(
     residual_blocks: int | None = None,
     base_filters: int = 64,
     name: str | None = None,
-    input_change: bool = False,
+    input_change: str = "none",
 ) -> keras.Model:
     """A CycleGAN generator: ``resnet`` (the paper's) or ``unet`` (Pix2Pix's U-Net with instance
     norm and without dropout, as junyanz's ``--netG unet_256`` for CycleGAN).
 
-    ``input_change``: the network's output is a change to its input (``tanh(atanh(x) + r)``,
-    :class:`~condgen.core.layers.ChangeOfInput`) instead of a new image; not in the paper.
+    ``input_change``: ``none`` (the paper): the network draws a new image; ``logit`` or
+    ``detail``: its output is a change to its input (:class:`~condgen.core.layers.ChangeOfInput`),
+    not in the paper.
     """
+    if input_change not in CHANGES:
+        choices = ", ".join(CHANGES)
+        raise ValueError(f"unknown input change {input_change!r}: choose one of {choices}")
     if kind not in GENERATORS:
         raise ValueError(f"unknown generator {kind!r}: choose one of {', '.join(GENERATORS)}")
     if kind == "resnet":
@@ -107,8 +112,8 @@ def build_cyclegan_generator(
         model = build_unet_generator(
             image_size, "unet", base_filters=base_filters, norm="instance", dropout=0.0
         )
-    if input_change:
-        model = with_input_change(model)
+    if input_change != "none":
+        model = with_input_change(model, input_change)
     if name:
         model.name = name
     return model
@@ -369,7 +374,8 @@ def build_cyclegan(
     identity_weight: float = 0.5,
     pool_size: int = 50,
     seed: int | None = None,
-    input_change: bool = False,
+    change_a2b: str = "none",
+    change_b2a: str = "none",
 ) -> CycleGAN:
     """An uncompiled CycleGAN of the paper's networks for ``image_size`` px RGB images.
 
@@ -378,14 +384,14 @@ def build_cyclegan(
     """
     size = check_image_size(image_size)
 
-    def make_generator(name: str) -> keras.Model:
+    def make_generator(name: str, change: str) -> keras.Model:
         return build_cyclegan_generator(
-            size, generator, residual_blocks, base_filters, name, input_change
+            size, generator, residual_blocks, base_filters, name, change
         )
 
     return CycleGAN(
-        make_generator("generator_a2b"),
-        make_generator("generator_b2a"),
+        make_generator("generator_a2b", change_a2b),
+        make_generator("generator_b2a", change_b2a),
         build_cyclegan_discriminator(size, patch, base_filters, name="discriminator_a"),
         build_cyclegan_discriminator(size, patch, base_filters, name="discriminator_b"),
         gan_loss=gan_loss,

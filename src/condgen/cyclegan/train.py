@@ -28,7 +28,8 @@ def build(config: CycleGANConfig, image_size: int, seed: int):
         identity_weight=config.identity_weight,
         pool_size=config.pool_size,
         seed=seed,
-        input_change=config.input_change,
+        change_a2b=config.change_a2b,
+        change_b2a=config.change_b2a,
     )
 
 
