@@ -25,7 +25,8 @@ def weight_init() -> keras.initializers.Initializer:
     return keras.initializers.RandomNormal(0.0, 0.02)
 
 
-def _check_choice(what: str, value: str, options: tuple[str, ...]) -> None:
+def check_choice(what: str, value: str, options: tuple[str, ...]) -> None:
+    """Refuse ``value`` unless it is one of ``options``, naming both in the error."""
     if value not in options:
         raise ValueError(f"unknown {what} {value!r}: choose one of {', '.join(options)}")
 
@@ -39,7 +40,7 @@ def normalization_layer(kind: str, name: str | None = None) -> layers.Layer | No
     few hundred steps of a short CPU run. Instance norm is GroupNormalization with one group
     per channel and no affine parameters (PyTorch's InstanceNorm2d default, used by CycleGAN).
     """
-    _check_choice("normalization", kind, NORMALIZATIONS)
+    check_choice("normalization", kind, NORMALIZATIONS)
     if kind == "batch":
         return layers.BatchNormalization(
             momentum=0.9,
@@ -56,7 +57,7 @@ def normalization_layer(kind: str, name: str | None = None) -> layers.Layer | No
 
 def activation_layer(kind: str, name: str | None = None) -> layers.Layer | None:
     """``relu`` | ``leaky_relu`` (slope 0.2, as in DCGAN/Pix2Pix/CycleGAN) | ``tanh`` | ``none``."""
-    _check_choice("activation", kind, ACTIVATIONS)
+    check_choice("activation", kind, ACTIVATIONS)
     if kind == "leaky_relu":
         return layers.LeakyReLU(negative_slope=0.2, name=name)
     if kind == "none":
@@ -80,7 +81,7 @@ class ChangeOfInput(layers.Layer):
 
     def __init__(self, mode: str = "logit", **kwargs):
         super().__init__(**kwargs)
-        _check_choice("input change", mode, CHANGES[1:])
+        check_choice("input change", mode, CHANGES[1:])
         self.mode = mode
 
     def get_config(self) -> dict:
@@ -152,7 +153,7 @@ def conv_block(
     ``use_bias`` defaults to "only without a normalisation": a norm subtracts the mean, so a
     bias before it is a wasted parameter.
     """
-    _check_choice("padding", padding, PADDINGS)
+    check_choice("padding", padding, PADDINGS)
     if transpose and padding not in ("same", "valid"):
         raise ValueError(f"a transposed convolution takes padding same or valid, not {padding!r}")
     if use_bias is None:

@@ -21,6 +21,7 @@ from condgen.core.adversarial import AdversarialModel, replica_share
 from condgen.core.layers import (
     CHANGES,
     build_unet_generator,
+    check_choice,
     check_image_size,
     conv_block,
     patchgan_logits,
@@ -101,9 +102,7 @@ def build_cyclegan_generator(
     ``detail``: its output is a change to its input (:class:`~condgen.core.layers.ChangeOfInput`),
     not in the paper.
     """
-    if input_change not in CHANGES:
-        choices = ", ".join(CHANGES)
-        raise ValueError(f"unknown input change {input_change!r}: choose one of {choices}")
+    check_choice("input change", input_change, CHANGES)
     if kind not in GENERATORS:
         raise ValueError(f"unknown generator {kind!r}: choose one of {', '.join(GENERATORS)}")
     if kind == "resnet":
