@@ -46,7 +46,7 @@ def main() -> None:
             deterministic=not args.jit,
         )
         model = compile_adversarial(build(config, size), config, config.epochs)
-        dataset = paired.make_train_dataset(labels, photos, batch, 0).repeat()
+        dataset = paired.make_train_dataset(labels, photos, batch, 0)
         model.fit(dataset, steps_per_epoch=3, epochs=1, verbose=0)  # compile + warm up
         start = time.perf_counter()
         model.fit(dataset, steps_per_epoch=args.steps, epochs=1, verbose=0)

@@ -46,9 +46,7 @@ def main() -> None:
             mismatch_weight=args.mismatch_weight if model.conditional else 0.0,
         )
         gan = compile_adversarial(build(model, config, 0), config, config.epochs)
-        ds = mnist.make_dataset(
-            images, labels, args.batch_size, 0, conditional=model.conditional
-        ).repeat()
+        ds = mnist.make_dataset(images, labels, args.batch_size, 0, conditional=model.conditional)
         gan.fit(ds, steps_per_epoch=args.spe * 5, epochs=1, verbose=0)  # compile + warm up
         start = time.perf_counter()
         gan.fit(ds, steps_per_epoch=args.steps, epochs=1, verbose=0)

@@ -28,6 +28,78 @@ def tiny_mnist(tmp_path_factory) -> Path:
     return out
 
 
+# Trains one model in a child process, as the train stage does (no MLflow unless asked).
+_TRAIN_CHILD = """
+import dataclasses, json, sys
+from condgen import families
+spec = json.loads(sys.argv[1])
+model = families.MODELS[spec["model"]]
+family = families.family_of(model)
+config = families.module(family, "config").TRAIN_CONFIG(**spec["config"])
+families.module(family, "train").train(
+    model, config, 0, spec["data"], spec["out"], spec["ckpt"],
+    log_to_mlflow=spec.get("mlflow", False), verbose=0,
+)
+"""
+
+
+def _train_in_child(model: str, config, data, out, ckpt, *, kill_at: str = "", env=None):
+    """Train ``model`` in a new Python process; with ``kill_at`` (CONDGEN_KILL_AT) it must die
+    by SIGKILL there. Returns the finished process."""
+    import dataclasses
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    spec = {
+        "model": model,
+        "config": dataclasses.asdict(config),
+        "data": str(data),
+        "out": str(out),
+        "ckpt": str(ckpt),
+        "mlflow": bool(env),
+    }
+    child_env = {**os.environ, **(env or {})}
+    child_env.pop("CONDGEN_KILL_AT", None)
+    if kill_at:
+        child_env["CONDGEN_KILL_AT"] = kill_at
+    proc = subprocess.run(
+        [sys.executable, "-c", _TRAIN_CHILD, json.dumps(spec)],
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    expected = -signal.SIGKILL if kill_at else 0
+    assert proc.returncode == expected, proc.stderr[-3000:]
+    return proc
+
+
+def _weights_digest(path) -> str:
+    """A hash of a saved model's weights (the .keras file itself carries its save date)."""
+    import hashlib
+
+    import keras
+
+    digest = hashlib.sha256()
+    for w in keras.models.load_model(path).get_weights():
+        digest.update(w.tobytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture()
+def train_in_child():
+    """Train a model in a new Python process (see ``_train_in_child``)."""
+    return _train_in_child
+
+
+@pytest.fixture()
+def weights_digest():
+    """A hash of a saved model's weights."""
+    return _weights_digest
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep test output clean
         pass

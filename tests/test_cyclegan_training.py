@@ -166,6 +166,35 @@ def test_resume_restores_pools_schedule_and_weights(data, trained, tmp_path):
     assert history["epoch"].tolist() == [1, 2, 3]
 
 
+@pytest.mark.parametrize("kill_at", ["step:8", "backup:2"])
+def test_a_killed_training_resumes_to_the_uninterrupted_weights(
+    data, trained, tmp_path, kill_at, train_in_child, weights_digest
+):
+    """SIGKILL mid-epoch 2 or halfway through its backup; the re-run restores networks,
+    optimizers (so the learning-rate schedule), both image pools and the data stream's place,
+    and ends with the uninterrupted run's generators."""
+    from condgen.cyclegan import train as training
+
+    root = trained[0]
+    train_in_child("cyclegan", CONFIG, data, tmp_path / "m", tmp_path / "ckpt", kill_at=kill_at)
+    assert (tmp_path / "ckpt" / "backup.npz").is_file() and not (tmp_path / "m").exists()
+    training.train(
+        MODELS["cyclegan"],
+        CONFIG,
+        0,
+        data,
+        tmp_path / "m",
+        tmp_path / "ckpt",
+        log_to_mlflow=False,
+        verbose=0,
+    )
+    for name in ("generator_a2b.keras", "generator_b2a.keras"):
+        assert weights_digest(tmp_path / "m" / name) == weights_digest(root / "model" / name)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "m" / "history.csv"), pd.read_csv(root / "model" / "history.csv")
+    )
+
+
 def test_evaluation_scores_both_ways_beside_every_trivial_answer(data, trained):
     root, _, result, _ = trained
     assert json.loads((root / "report" / "metrics.json").read_text()) == result

@@ -34,17 +34,14 @@ def tiny_params() -> dict:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["data"]["mnist"]["max_train_images"] = 200
     params["evaluator"]["epochs"] = 1
+    # The default steps_per_execution (10) with 10 steps per epoch, as a real run executes.
     for model in MNIST:
-        params["train"][model].update(
-            epochs=2, batch_size=32, jit_compile=False, steps_per_execution=1
-        )
+        params["train"][model].update(epochs=2, batch_size=16, jit_compile=False)
     params["evaluate"]["num_samples"] = 100
-    params["data"]["paired"].update(image_size=32, num_train=8, num_test=4)
-    params["train"]["pix2pix"].update(epochs=2, batch_size=2, steps_per_execution=1)
-    params["data"]["unpaired"].update(image_size=32, num_train=6, num_test=4)
-    params["train"]["cyclegan"].update(
-        epochs=2, base_filters=4, residual_blocks=1, steps_per_execution=2
-    )
+    params["data"]["paired"].update(image_size=32, num_train=10, num_test=4)
+    params["train"]["pix2pix"].update(epochs=2, batch_size=1)
+    params["data"]["unpaired"].update(image_size=32, num_train=10, num_test=4)
+    params["train"]["cyclegan"].update(epochs=2, base_filters=4, residual_blocks=1)
     params["segmenter"].update(epochs=2, batch_size=4, base_filters=4)
     params["style"].update(image_size=32, steps=3, pairs=params["style"]["pairs"][:1])
     return params
@@ -336,10 +333,24 @@ def test_cli_generate_from_the_registry(served_project, tmp_path):
     assert failed.returncode == 2 and "--label is required" in failed.stderr
 
 
-def test_forced_rerun_gives_identical_metrics_and_keeps_the_champion(project):
-    first = metrics_of(project)
+def model_digests(project: Path) -> dict[str, str]:
+    """A hash of every trained model's weights (the .keras files carry their save date)."""
+    from tests.conftest import _weights_digest
+
+    return {
+        str(path.relative_to(project)): _weights_digest(path)
+        for path in sorted((project / "models").rglob("*.keras"))
+    }
+
+
+def test_forced_rerun_gives_identical_weights_and_metrics_and_keeps_the_champion(project):
+    first, weights = metrics_of(project), model_digests(project)
+    assert len(weights) >= 9  # evaluator, segmenters, 3 MNIST generators, Pix2Pix, CycleGAN x 2
+    for model in MNIST:
+        assert json.loads((project / f"models/{model}/run.json").read_text())["steps"] == 20
     run([str(BIN / "dvc"), "repro", "--force"], project)
     assert metrics_of(project) == first
+    assert model_digests(project) == weights
     for model in MODELS:
         registration = json.loads((project / f"reports/{model}/registration.json").read_text())
         # Re-prepared data, retrained evaluator and segmenters: the same bytes and weights.

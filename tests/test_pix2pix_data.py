@@ -459,15 +459,18 @@ def negated_pairs(count: int = 6, size: int = 32) -> tuple[np.ndarray, np.ndarra
     return a, 255 - a
 
 
-def batches(dataset):
-    return [(x.numpy(), y.numpy()) for x, y in dataset]
+def batches(dataset, count: int):
+    """The first ``count`` batches of an endless dataset."""
+    return [(x.numpy(), y.numpy()) for x, y in dataset.take(count)]
 
 
 def test_train_dataset_shapes_range_and_shared_jitter():
+    import tensorflow as tf
+
     a, b = negated_pairs()
-    out = batches(paired.make_train_dataset(a, b, batch_size=4, seed=0))
-    assert len(out) == 1  # 6 pairs in batches of 4: the remainder is dropped
-    x, y = out[0]
+    dataset = paired.make_train_dataset(a, b, batch_size=4, seed=0)
+    assert dataset.cardinality() == tf.data.INFINITE_CARDINALITY
+    x, y = batches(dataset, 1)[0]
     assert x.shape == y.shape == (4, 32, 32, 3) and x.dtype == np.float32
     assert x.min() >= -1.0 and x.max() <= 1.0 and x.min() < -0.9 and x.max() > 0.9
     np.testing.assert_allclose(y, -x, atol=1e-6)  # the same crop and mirror for A and B
@@ -480,8 +483,8 @@ def test_train_dataset_is_deterministic_per_seed_and_varies_per_pass():
     a, b = negated_pairs()
 
     def two_passes(seed):
-        dataset = paired.make_train_dataset(a, b, batch_size=2, seed=seed)
-        return batches(dataset), batches(dataset)
+        out = batches(paired.make_train_dataset(a, b, batch_size=2, seed=seed), 6)
+        return out[:3], out[3:]  # 6 pairs in batches of 2: a pass is 3 batches
 
     first, second = two_passes(3)
     again_first, again_second = two_passes(3)
@@ -497,7 +500,7 @@ def test_jitter_crops_and_mirrors():
     # A horizontal ramp shows both: a crop shifts it, a mirror reverses its direction.
     ramp = np.tile(np.arange(32, dtype=np.uint8)[None, :, None] * 8, (32, 1, 3))
     a = np.repeat(ramp[None], 16, axis=0)
-    x = np.concatenate([x for x, _ in batches(paired.make_train_dataset(a, a, 16, seed=0))])
+    x = np.concatenate([x for x, _ in batches(paired.make_train_dataset(a, a, 16, seed=0), 1)])
     rising = x[:, 0, -1, 0] > x[:, 0, 0, 0]
     assert rising.any() and (~rising).any()
     assert len({round(float(v), 3) for v in x[rising, 0, 0, 0]}) > 1  # different crop offsets
@@ -508,7 +511,7 @@ def test_without_jitter_the_images_are_only_shuffled():
     a, b = negated_pairs(count=5)
     scaled = a.astype(np.float32) / 127.5 - 1
     plain = np.concatenate(
-        [x for x, _ in batches(paired.make_train_dataset(a, b, 5, seed=0, jitter=False))]
+        [x for x, _ in batches(paired.make_train_dataset(a, b, 5, seed=0, jitter=False), 1)]
     )
     # Only shuffled: the same images in another order.
     assert sorted(img.tobytes() for img in plain) == sorted(img.tobytes() for img in scaled)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import keras
 import pandas as pd
 
-from condgen.core import runtime, tracking
+from condgen.core import backup, runtime, tracking
 from condgen.core.schedules import LinearDecay
 
 if TYPE_CHECKING:
@@ -85,6 +85,8 @@ class TrainingData:
     # Facts of the data that the backup is only valid for (e.g. {"image_size": 64}); run.json
     # records them for evaluation and serving.
     fingerprint: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # The files the arrays were read from: a backup is only valid for their exact bytes.
+    files: tuple[Path, ...] = ()
 
 
 class Recipe(ABC):
@@ -99,8 +101,12 @@ class Recipe(ABC):
     def load(self, data_dir: Path) -> TrainingData: ...
 
     @abstractmethod
-    def dataset(self, data: TrainingData, global_batch: int) -> tf.data.Dataset:
-        """An endless, batched, prefetched stream (Keras then keeps one iterator)."""
+    def dataset(
+        self, data: TrainingData, global_batch: int, start_step: int = 0
+    ) -> tf.data.Dataset:
+        """An endless, batched, prefetched stream from step ``start_step`` on: a function of
+        the step (:mod:`condgen.core.stream`), so that a resumed run reads what an
+        uninterrupted one would."""
 
     @abstractmethod
     def build(self, data: TrainingData) -> keras.Model:
@@ -138,22 +144,25 @@ def train_adversarial(
     """Train ``recipe``'s model on ``data_dir`` and keep its generators in ``out_dir``.
 
     Writes the recipe's generator files, ``history.csv`` (one row of mean losses per epoch)
-    and ``run.json`` (steps, data counts, the MLflow run). The full training state is backed
-    up to ``checkpoint_dir`` after every epoch; an interrupted run started again with the same
-    params and data facts resumes from the last finished epoch (and continues the same MLflow
-    run); a finished run removes it.
+    and ``run.json`` (steps, data counts, the MLflow run). The whole training state is backed
+    up to ``checkpoint_dir`` after every epoch (:mod:`condgen.core.backup`); a run stopped at
+    any moment and started again with the same params, data and code resumes from the last
+    finished epoch and ends with the same weights as an uninterrupted run (and continues the
+    same MLflow run); a finished run removes the backup.
     """
     from condgen import families
 
     config, seed, name = recipe.config, recipe.seed, recipe.model.name
     family = families.family_of(recipe.model)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     runtime.set_seed(seed, deterministic=config.deterministic)
     runtime.set_mixed_precision(config.mixed_precision)
     data = recipe.load(Path(data_dir))
     params = {"seed": seed, **data.fingerprint, **dataclasses.asdict(config)}
-    state = open_checkpoint(checkpoint_dir, params)
+    ident = backup.identity(
+        params, list(data.files), backup.code_version("core", "models", family.name)
+    )
+    state = backup.open_state(checkpoint_dir, ident, f"{recipe.model.train_section}")
 
     strategy = runtime.make_strategy(config.distribute)
     global_batch = config.batch_size * strategy.num_replicas_in_sync
@@ -164,7 +173,6 @@ def train_adversarial(
             f"{recipe.model.train_section}.batch_size ({size}) is larger than the "
             f"{data.smallest} {data.unit}"
         )
-    dataset = recipe.dataset(data, global_batch)
     steps_per_epoch, per_execution = epoch_steps(
         data.epoch_items, global_batch, config.steps_per_execution
     )
@@ -172,12 +180,11 @@ def train_adversarial(
         model = compile_adversarial(
             recipe.build(data), config, config.epochs * steps_per_epoch, per_execution
         )
+    saver = backup.TrainingBackup(checkpoint_dir)
+    done = saver.restore(model)
+    dataset = recipe.dataset(data, global_batch, start_step=done * steps_per_epoch)
 
-    ckpt = Path(checkpoint_dir)
-    callbacks: list[keras.callbacks.Callback] = [
-        keras.callbacks.BackupAndRestore(str(ckpt / "backup"), delete_checkpoint=True),
-        keras.callbacks.CSVLogger(str(ckpt / "history.csv"), append=True),
-    ]
+    callbacks: list[keras.callbacks.Callback] = []
     run_id = None
     if log_to_mlflow:
         import mlflow
@@ -185,22 +192,24 @@ def train_adversarial(
         tracking.setup(name)
         # A resumed training continues its MLflow run; a new one logs its params and lineage.
         run_id = mlflow.start_run(run_id=state.get("run_id"), run_name=f"{name}-train").info.run_id
-        state["run_id"] = run_id
-        if "resumed" not in state:
+        if "run_id" not in state:
             mlflow.log_params(params)
             mlflow.set_tags(
                 {**tracking.run_tags(family.data_stage, family.data_dir), "model": name}
             )
+        state["run_id"] = run_id
+        # Logged before the backup: an epoch re-run after a kill logs the same values again.
         callbacks.append(MlflowEpochLogger())
+    callbacks.append(saver)
     callbacks.extend(extra_callbacks or [])
-    state["resumed"] = True
-    (ckpt / "state.json").write_text(json.dumps(state))
+    backup.save_state(checkpoint_dir, state)
 
     start = time.perf_counter()
     try:
         model.fit(
             dataset,
             epochs=config.epochs,
+            initial_epoch=done,
             steps_per_epoch=steps_per_epoch,
             callbacks=callbacks,
             verbose=verbose,
@@ -210,12 +219,14 @@ def train_adversarial(
         if log_to_mlflow:
             mlflow.end_run()
     seconds = time.perf_counter() - start
-    # CSVLogger adds empty val_* columns when there is no validation data: drop them.
-    history = pd.read_csv(ckpt / "history.csv").dropna(axis=1, how="all")
-    history["epoch"] = history["epoch"] + 1
+    history = pd.DataFrame(saver.history)
+    history = history[["epoch", *sorted(c for c in history.columns if c != "epoch")]]
 
-    recipe.save(model, out)
-    history.to_csv(out / "history.csv", index=False)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    recipe.save(model, tmp)
+    history.to_csv(tmp / "history.csv", index=False)
     info = {
         "model": name,
         "run_id": run_id,
@@ -226,23 +237,9 @@ def train_adversarial(
         **recipe.run_info(data),
         "train_seconds_last_session": round(seconds, 1),
     }
-    (out / "run.json").write_text(json.dumps(info, indent=2) + "\n")
+    (tmp / "run.json").write_text(json.dumps(info, indent=2) + "\n")
+    # The outputs appear whole, or not at all.
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return info
-
-
-def open_checkpoint(checkpoint_dir: str | Path, params: dict) -> dict:
-    """The resume state in ``checkpoint_dir`` if it was written for exactly ``params``.
-
-    A backup is only valid for the params that made it; anything else starts afresh (and the
-    stale backup is removed), so a changed learning rate never continues an old run.
-    """
-    ckpt = Path(checkpoint_dir)
-    fingerprint = json.dumps(params, sort_keys=True)
-    state_file = ckpt / "state.json"
-    state = json.loads(state_file.read_text()) if state_file.is_file() else {}
-    if state.get("fingerprint") != fingerprint:
-        shutil.rmtree(ckpt, ignore_errors=True)
-        state = {"fingerprint": fingerprint}
-    ckpt.mkdir(parents=True, exist_ok=True)
-    return state

@@ -325,40 +325,45 @@ def _check_domains(a: np.ndarray, b: np.ndarray, batch_size: int) -> None:
 
 
 def make_train_dataset(
-    a: np.ndarray, b: np.ndarray, batch_size: int, seed: int, jitter: bool = True
+    a: np.ndarray,
+    b: np.ndarray,
+    batch_size: int,
+    seed: int,
+    jitter: bool = True,
+    start_step: int = 0,
 ) -> tf.data.Dataset:
     """An endless stream of (a batch, b batch) in -1..1 float32, the domains drawn independently.
 
-    Each domain is shuffled on its own and reshuffled on every pass over it; the domains may
-    differ in size (an epoch is a pass over the larger one). Jitter (Zhu et al. 2017, as in
-    pix2pix): resize to 286/256 of the size (bilinear), crop back to the size at a random place
-    and mirror at random, independently per image, as A and B are not aligned. The uint8
-    images are cached before any random op, so every pass draws new crops. Deterministic: the
-    shuffles are seeded and the jitter uses stateless ops keyed by seeded random streams, so
-    two datasets built with the same seed yield identical batches.
+    Each domain is shuffled on its own, a new seeded permutation on every pass over it; the
+    domains may differ in size (an epoch is a pass over the larger one). Jitter (Zhu et al.
+    2017, as in pix2pix): resize to 286/256 of the size (bilinear), crop back to the size at a
+    random place and mirror at random, independently per image, as A and B are not aligned.
+    Order and jitter are stateless functions of the draw number (:mod:`condgen.core.stream`):
+    two datasets built with the same seed yield identical batches, and ``start_step`` resumes
+    the stream exactly where an uninterrupted run would be.
     """
     import tensorflow as tf
+
+    from condgen.core.stream import batched_items, draw_key
 
     _check_domains(a, b, batch_size)
     size = a.shape[1]
     load = jitter_size(size)
 
-    def augment(image: tf.Tensor, key: tf.Tensor) -> tf.Tensor:
-        if jitter:
-            crop_seed = tf.stack([key, tf.constant(1, tf.int64)])
-            flip_seed = tf.stack([key, tf.constant(2, tf.int64)])
-            image = tf.image.resize(image, [load, load], method="bilinear")
-            image = tf.image.stateless_random_crop(image, [size, size, 3], seed=crop_seed)
-            image = tf.image.stateless_random_flip_left_right(image, seed=flip_seed)
-        return to_model_range(image)
-
     def domain(images: np.ndarray, key: int) -> tf.data.Dataset:
-        ds = tf.data.Dataset.from_tensor_slices(images).cache()
-        ds = ds.shuffle(len(images), seed=_seed(seed, key), reshuffle_each_iteration=True)
-        # One random int64 per image drawn, endless and fixed by the seed.
-        keys = tf.data.Dataset.random(seed=_seed(seed, key + 1), rerandomize_each_iteration=True)
-        ds = tf.data.Dataset.zip((ds.repeat(), keys))
-        return ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+        domain_seed = _seed(seed, key)
 
-    ds = tf.data.Dataset.zip((domain(a, 0), domain(b, 2)))
-    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+        def augment(draw: tf.Tensor, image: tf.Tensor) -> tf.Tensor:
+            if jitter:
+                image = tf.image.resize(image, [load, load], method="bilinear")
+                image = tf.image.stateless_random_crop(
+                    image, [size, size, 3], seed=draw_key(domain_seed, 1, draw)
+                )
+                image = tf.image.stateless_random_flip_left_right(
+                    image, seed=draw_key(domain_seed, 2, draw)
+                )
+            return (to_model_range(image),)
+
+        return batched_items((images,), domain_seed, batch_size, start_step, augment, per_item=True)
+
+    return tf.data.Dataset.zip((domain(a, 0), domain(b, 2)))

@@ -42,15 +42,20 @@ class CycleGANRecipe(Recipe):
             epoch_items=max(len(images_a), len(images_b)),
             smallest=min(len(images_a), len(images_b)),
             unit="training images of the smaller domain",
+            files=(data_dir / "train.npz",),
             counts={"train_a": int(len(images_a)), "train_b": int(len(images_b))},
             fingerprint={"image_size": int(images_a.shape[1])},
         )
 
-    def dataset(self, training: TrainingData, global_batch: int):
+    def dataset(self, training: TrainingData, global_batch: int, start_step: int = 0):
         images_a, images_b = training.arrays
-        # Endless already: each domain repeats on its own.
         return data.make_train_dataset(
-            images_a, images_b, global_batch, self.seed, jitter=self.config.jitter
+            images_a,
+            images_b,
+            global_batch,
+            self.seed,
+            jitter=self.config.jitter,
+            start_step=start_step,
         )
 
     def build(self, training: TrainingData):

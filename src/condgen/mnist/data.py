@@ -116,16 +116,23 @@ def make_dataset(
     seed: int,
     *,
     conditional: bool,
+    start_step: int = 0,
 ):
-    """A shuffled, batched, prefetched tf.data pipeline of -1..1 images (and one-hot labels)."""
+    """An endless, shuffled, batched, prefetched stream of -1..1 images (and one-hot labels).
+
+    Each pass over the digits is a new seeded permutation; the stream is a pure function of
+    the step (:mod:`condgen.core.stream`), so ``start_step`` resumes it exactly. Batches are
+    equal-sized, which keeps the per-step noise and the losses' scale the same every step.
+    """
     import tensorflow as tf
 
-    x = to_model_range(images)
-    if conditional:
-        y = np.eye(NUM_CLASSES, dtype=np.float32)[labels]
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-    else:
-        ds = tf.data.Dataset.from_tensor_slices(x)
-    ds = ds.cache().shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    # Equal-sized batches keep the per-step noise and the losses' scale the same every step.
-    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    from condgen.core.stream import batched_items
+
+    def to_model(draw, image, *label):
+        x = tf.cast(image, tf.float32)[..., None] / 127.5 - 1.0
+        if not conditional:
+            return (x,)
+        return x, tf.one_hot(tf.cast(label[0], tf.int32), NUM_CLASSES)
+
+    arrays = (images, labels) if conditional else (images,)
+    return batched_items(arrays, seed, batch_size, start_step, to_model)

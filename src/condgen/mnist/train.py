@@ -37,14 +37,20 @@ class MnistRecipe(Recipe):
             epoch_items=len(images),
             smallest=len(images),
             unit="training images",
+            files=(data_dir / "train.npz",),
             counts={"train_images": int(len(images))},
         )
 
-    def dataset(self, training: TrainingData, global_batch: int):
+    def dataset(self, training: TrainingData, global_batch: int, start_step: int = 0):
         images, labels = training.arrays
         return data.make_dataset(
-            images, labels, global_batch, self.seed, conditional=self.model.conditional
-        ).repeat()
+            images,
+            labels,
+            global_batch,
+            self.seed,
+            conditional=self.model.conditional,
+            start_step=start_step,
+        )
 
     def build(self, training: TrainingData):
         return build(self.model, self.config, self.seed)

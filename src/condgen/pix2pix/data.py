@@ -266,41 +266,44 @@ def _check_pairs(a: np.ndarray, b: np.ndarray) -> None:
 
 
 def make_train_dataset(
-    a: np.ndarray, b: np.ndarray, batch_size: int, seed: int, jitter: bool = True
+    a: np.ndarray,
+    b: np.ndarray,
+    batch_size: int,
+    seed: int,
+    jitter: bool = True,
+    start_step: int = 0,
 ) -> tf.data.Dataset:
-    """Shuffled batches of (a, b) in -1..1 float32 with the pix2pix random jitter.
+    """Endless shuffled batches of (a, b) in -1..1 float32 with the pix2pix random jitter.
 
     Jitter (Isola et al. 2017, sec. 6.2): resize to 286/256 of the size, crop back to the size
     at a random place and mirror at random, with the same crop and mirror for A and B (both
     are stacked into one tensor first). Nearest-neighbour resizing keeps label maps' colours
-    exact. The uint8 pairs are cached before any random op, so every pass draws new crops.
-    Deterministic: the shuffle is seeded and the jitter uses stateless ops keyed by a seeded
-    random stream, so two datasets built with the same seed yield identical batches. Batches
-    are full-sized (the remainder of each pass is dropped).
+    exact. Every pass over the pairs is a new seeded permutation and every draw new crops,
+    all stateless functions of the draw number (:mod:`condgen.core.stream`): two datasets
+    built with the same seed yield identical batches, and ``start_step`` resumes the stream
+    exactly where an uninterrupted run would be.
     """
     import tensorflow as tf
+
+    from condgen.core.stream import batched_items, draw_key
 
     _check_pairs(a, b)
     if len(a) < batch_size:
         raise ValueError(f"batch_size ({batch_size}) is larger than the {len(a)} training pairs")
     size = a.shape[1]
     load = images.jitter_size(size)
-    ds = tf.data.Dataset.from_tensor_slices((a, b)).cache()
-    ds = ds.shuffle(len(a), seed=seed, reshuffle_each_iteration=True)
-    # One random int64 per element, different on every pass but fixed by the seed.
-    keys = tf.data.Dataset.random(seed=seed + 1, rerandomize_each_iteration=True)
 
-    def augment(pair, key):
-        image_a, image_b = pair
+    def augment(draw, image_a, image_b):
         stacked = tf.concat([image_a, image_b], axis=-1)
         if jitter:
-            crop_seed = tf.stack([key, tf.constant(1, tf.int64)])
-            flip_seed = tf.stack([key, tf.constant(2, tf.int64)])
             stacked = tf.image.resize(stacked, [load, load], method="nearest")
-            stacked = tf.image.stateless_random_crop(stacked, [size, size, 6], seed=crop_seed)
-            stacked = tf.image.stateless_random_flip_left_right(stacked, seed=flip_seed)
+            stacked = tf.image.stateless_random_crop(
+                stacked, [size, size, 6], seed=draw_key(seed, 1, draw)
+            )
+            stacked = tf.image.stateless_random_flip_left_right(
+                stacked, seed=draw_key(seed, 2, draw)
+            )
         stacked = images.to_model_range(stacked)
         return stacked[..., :3], stacked[..., 3:]
 
-    ds = tf.data.Dataset.zip((ds, keys)).map(augment, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    return batched_items((a, b), seed, batch_size, start_step, augment, per_item=True)

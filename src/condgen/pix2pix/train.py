@@ -33,15 +33,21 @@ class Pix2PixRecipe(Recipe):
             epoch_items=len(images_a),
             smallest=len(images_a),
             unit="training pairs",
+            files=(data_dir / "train.npz",),
             counts={"train_pairs": int(len(images_a))},
             fingerprint={"image_size": image_size},
         )
 
-    def dataset(self, training: TrainingData, global_batch: int):
+    def dataset(self, training: TrainingData, global_batch: int, start_step: int = 0):
         images_a, images_b = training.arrays
         return data.make_train_dataset(
-            images_a, images_b, global_batch, self.seed, jitter=self.config.jitter
-        ).repeat()
+            images_a,
+            images_b,
+            global_batch,
+            self.seed,
+            jitter=self.config.jitter,
+            start_step=start_step,
+        )
 
     def build(self, training: TrainingData):
         return build(self.config, training.fingerprint["image_size"])
