@@ -140,3 +140,15 @@ def test_mismatch_weight_only_for_the_cgan(tmp_path):
     bad = TRAIN.replace("  dcgan: {epochs: 2,", "  dcgan: {epochs: 2, mismatch_weight: 1.0,")
     with pytest.raises(ConfigError, match=r"train\.dcgan\.mismatch_weight: 1\.0 needs labels"):
         load_train("dcgan", write(tmp_path, bad))
+
+
+@pytest.mark.parametrize("section", ["data.paired", "data.unpaired"])
+def test_an_image_size_the_generators_cannot_halve_is_refused_by_name(tmp_path, section):
+    from condgen.cyclegan.config import UnpairedDataConfig
+    from condgen.pix2pix.config import PairedDataConfig
+
+    config = {"data.paired": PairedDataConfig, "data.unpaired": UnpairedDataConfig}[section]
+    group, name = section.split(".")
+    path = write(tmp_path, f"{group}:\n  {name}: {{image_size: 48}}\n")
+    with pytest.raises(ConfigError, match=rf"{section}.image_size: 48 is not one of 32, 64"):
+        load_section(config, section, path)

@@ -147,6 +147,7 @@ def test_changed_data_does_not_resume_a_stale_backup(tiny_mnist, tmp_path, capsy
 def test_batch_larger_than_data_is_a_clear_error(tiny_mnist, tmp_path):
     with pytest.raises(ValueError, match=r"train\.gan\.batch_size \(1000\) is larger"):
         fit(tiny_mnist, tmp_path, "o", config=GanConfig(epochs=1, batch_size=1000))
+    assert not (tmp_path / "o").exists() and not (tmp_path / "ckpt_o").exists()
 
 
 def test_epochs_are_whole_executions():

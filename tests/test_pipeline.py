@@ -311,6 +311,32 @@ def test_served_cgan_answers_good_and_bad_requests(served_cgan):
     assert invoke(served_cgan, good).status_code == 200
 
 
+def test_python_callers_load_the_champion_and_pass_integer_labels(served_project):
+    """``mlflow.pyfunc.load_model(...).predict`` with the integer column a user writes first;
+    fractional, NaN, infinite and out-of-range labels are refused naming the row."""
+    import math
+
+    import mlflow
+    import pandas as pd
+    from mlflow.exceptions import MlflowException
+
+    mlflow.set_tracking_uri(f"sqlite:///{served_project / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model("models:/condgen-cgan@champion")
+    answer = model.predict(pd.DataFrame({"label": [3, 7], "seed": [1, 1]}))
+    assert answer["label"].tolist() == [3, 7] and answer["seed"].tolist() == [1, 1]
+    floats = model.predict(pd.DataFrame({"label": [3.0], "seed": [1.0]}))
+    assert floats["image"][0] == answer["image"][0]
+    for label, message in [
+        (2.5, "row 1: label 2.5 is not a whole number"),
+        (math.nan, "row 1: label nan is not a whole number"),
+        (math.inf, "row 1: label inf is not a whole number"),
+        (10, "row 1: label 10 is out of range"),
+        (-1, "row 1: label -1 is out of range"),
+    ]:
+        with pytest.raises(MlflowException, match=message):
+            model.predict(pd.DataFrame({"label": [4, label]}))
+
+
 def condgen(args: str, project: Path) -> subprocess.CompletedProcess:
     return run([str(BIN / "condgen"), *args.split()], project)
 
@@ -390,6 +416,12 @@ def test_served_pix2pix_translates_any_size_and_refuses_non_images(served_pix2pi
         ({"dataframe_records": [{"image": not_png}]}, "not an image file"),
         ({"dataframe_records": [{"image": "%%%"}]}, "not valid base64"),
         ({"dataframe_records": [{"seed": 1}]}, "image"),
+        ({"dataframe_records": [{"image": png_base64(label_map[:1, :1])}]}, "is 1x1 px"),
+        (
+            {"dataframe_records": [{"image": png_base64(np.zeros((5000, 5000), np.uint8))}]},
+            "is 5000x5000 px; shrink it",
+        ),
+        ({"dataframe_records": [{"image": png_base64(label_map), "seed": 2.5}]}, "seed 2.5"),
     ]
     for payload, message in bad:
         response = invoke(served_pix2pix, payload)

@@ -324,6 +324,7 @@ def test_folder_problems_are_reported_together_by_name(tmp_path):
     pair_image(0).save(pairs / "train" / "1.png")
     (pairs / "train" / "12.jpg").write_bytes(b"this is not a JPEG")
     Image.new("RGB", (255, 128)).save(pairs / "train" / "3.png")
+    Image.new("RGB", (128, 128)).save(pairs / "train" / "4.png")  # one picture, not a pair
     pair_image(1).save(pairs / "test" / "1.png")
     (pairs / "test" / "notes.txt").write_text("a stray file")
     (pairs / "test" / ".DS_Store").write_bytes(b"\0")  # hidden files are not data
@@ -331,12 +332,13 @@ def test_folder_problems_are_reported_together_by_name(tmp_path):
     with pytest.raises(paired.PairedDataError) as err:
         paired.prepare(config, 0, tmp_path / "out", tmp_path / "raw")
     message = str(err.value)
-    assert "3 paired image(s) cannot be used" in message
+    assert "4 paired image(s) cannot be used" in message
     assert f"{pairs / 'train' / '12.jpg'} is not an image Pillow can read" in message
     assert "remove it or replace it" in message
     assert f"{pairs / 'test' / 'notes.txt'} is not an image" in message
     assert f"{pairs / 'train' / '3.png'} is 255 px wide" in message
     assert "crop one column" in message
+    assert f"{pairs / 'train' / '4.png'} is 128x128 px, not a side-by-side pair" in message
     assert "1.png" not in message and ".DS_Store" not in message
     assert not (tmp_path / "out").exists()
 
@@ -435,7 +437,7 @@ def test_synthetic_prepare_is_seeded_and_swaps_direction(tmp_path):
 
 def test_paired_config_checks_values():
     assert build(PairedDataConfig, {}, "data.paired").name == "synthetic-facades"
-    with pytest.raises(ConfigError, match="data.paired.image_size: must be at least 32"):
+    with pytest.raises(ConfigError, match="data.paired.image_size: 16 is not one of 32, 64, 128, 256"):
         build(PairedDataConfig, {"image_size": 16}, "data.paired")
     with pytest.raises(ConfigError, match="data.paired.name: 'horses' is not one of"):
         build(PairedDataConfig, {"name": "horses"}, "data.paired")

@@ -103,8 +103,39 @@ def test_bad_image_rows_say_what_is_wrong(frame, message):
 
 
 def test_direction_must_be_one_of_the_choices():
-    rgb = np.zeros((8, 8, 3), np.uint8)
+    rgb = np.zeros((16, 16, 3), np.uint8)
     with pytest.raises(RequestError, match="row 0: direction 'up' is not one of a2b, b2a"):
         parse_image_rows(
             pd.DataFrame({"image": [_png(rgb)], "direction": ["up"]}), {"direction": ("a2b", "b2a")}
         )
+
+
+def _png_of_size(width: int, height: int) -> str:
+    """base64 PNG of a blank 1-bit image: a huge one compresses to a few kB."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (width, height)).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+@pytest.mark.parametrize(
+    ("size", "message"),
+    [
+        ((1, 1), "row 0: image is 1x1 px; give at least 16 px a side"),
+        ((300, 15), "row 0: image is 300x15 px; give at least 16 px a side"),
+        ((10000, 10000), "row 0: image is 10000x10000 px; shrink it to at most 4096 px a side"),
+        ((4097, 16), "row 0: image is 4097x16 px; shrink it"),
+    ],
+)
+def test_images_too_small_or_too_large_are_refused_from_their_header(size, message):
+    text = _png_of_size(*size)
+    assert len(text) < 100_000  # far below the body limit: only the size check can refuse it
+    with pytest.raises(RequestError) as err:
+        parse_image_rows(pd.DataFrame({"image": [text]}))
+    assert message in str(err.value)
+    images, _, _ = parse_image_rows(pd.DataFrame({"image": [_png_of_size(16, 4096)]}))
+    assert images[0].shape == (4096, 16, 3)

@@ -177,3 +177,17 @@ def test_cli_stylize_writes_the_result_and_refuses_bad_files(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["stylize", str(tmp_path / "notes.png"), "skimage:coffee", "-o", str(out)])
     assert stop.value.code == 2 and "notes.png" in capsys.readouterr().err
+
+
+def test_a_refused_pair_leaves_no_folders_behind(tmp_path):
+    from condgen.style.config import StyleConfig, StylePair
+    from condgen.style.transfer import run
+
+    config = StyleConfig(
+        image_size=32,
+        steps=1,
+        pairs=[StylePair("gone", str(tmp_path / "gone.png"), "skimage:coffee")],
+    )
+    with pytest.raises(StyleError, match="gone.png"):
+        run(config, 0, tmp_path / "out", log_to_mlflow=False)
+    assert not (tmp_path / "out").exists()

@@ -44,7 +44,7 @@ def _request_rows(model: str, label: int | None, n: int, seed: int | None) -> di
     return rows
 
 
-def _predict_local(model: str, alias: str, rows: dict, as_float: bool = True):
+def _predict_local(model: str, alias: str, rows: dict):
     import mlflow
     import pandas as pd
 
@@ -60,9 +60,6 @@ def _predict_local(model: str, alias: str, rows: dict, as_float: bool = True):
             "Run `dvc repro` first, or set MLFLOW_TRACKING_URI to the store that has it."
         ) from err
     frame = pd.DataFrame(rows)
-    if as_float:
-        # The signature's columns are doubles (so that 3.7 can be refused rather than cut to 3).
-        frame = frame.astype("float64")
     try:
         return pyfunc.predict(frame)
     except mlflow.exceptions.MlflowException as err:
@@ -128,7 +125,7 @@ def cmd_translate(args: argparse.Namespace) -> None:
     try:
         decode_image(text, 0)
     except RequestError as err:
-        raise CliError(f"{source}: not an image Pillow can read; give a PNG or JPEG") from err
+        raise CliError(f"{source}: {str(err).removeprefix('row 0: image ')}") from err
     directions = families.MODELS[args.model].directions
     if directions:
         if args.direction is None:
@@ -139,11 +136,9 @@ def cmd_translate(args: argparse.Namespace) -> None:
     else:
         if args.direction is not None:
             raise CliError(f"{args.model} translates one way only: leave out --direction")
-        rows = {"image": [text], "seed": [float(args.seed)]}
+        rows = {"image": [text], "seed": [args.seed]}
     answer = (
-        _predict_http(args.url, rows)
-        if args.url
-        else _predict_local(args.model, args.alias, rows, as_float=False)
+        _predict_http(args.url, rows) if args.url else _predict_local(args.model, args.alias, rows)
     )
     out = Path(args.output or source.with_name(f"{source.stem}-{args.model}.png"))
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -159,11 +159,6 @@ def train_adversarial(
     runtime.set_mixed_precision(config.mixed_precision)
     data = recipe.load(Path(data_dir))
     params = {"seed": seed, **data.fingerprint, **dataclasses.asdict(config)}
-    ident = backup.identity(
-        params, list(data.files), backup.code_version("core", "models", family.name)
-    )
-    state = backup.open_state(checkpoint_dir, ident, f"{recipe.model.train_section}")
-
     strategy = runtime.make_strategy(config.distribute)
     global_batch = config.batch_size * strategy.num_replicas_in_sync
     if data.smallest < global_batch:
@@ -173,6 +168,11 @@ def train_adversarial(
             f"{recipe.model.train_section}.batch_size ({size}) is larger than the "
             f"{data.smallest} {data.unit}"
         )
+    # After the checks, so that a refused run leaves no backup folder behind.
+    ident = backup.identity(
+        params, list(data.files), backup.code_version("core", "models", family.name)
+    )
+    state = backup.open_state(checkpoint_dir, ident, recipe.model.train_section)
     steps_per_epoch, per_execution = epoch_steps(
         data.epoch_items, global_batch, config.steps_per_execution
     )

@@ -100,6 +100,21 @@ def to_rgb(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
+# What a translation takes: smaller is no picture to translate, larger is out of proportion to
+# the generators' 32-256 px and would take minutes and gigabytes to resize and encode.
+MIN_SIDE = 16
+MAX_SIDE = 4096
+
+
+def side_problem(width: int, height: int) -> str | None:
+    """Why an image of ``width`` x ``height`` px cannot be translated, or None."""
+    if min(width, height) < MIN_SIDE:
+        return f"is {width}x{height} px; give at least {MIN_SIDE} px a side"
+    if max(width, height) > MAX_SIDE:
+        return f"is {width}x{height} px; shrink it to at most {MAX_SIDE} px a side first"
+    return None
+
+
 def read_image(
     path: Path,
     draft: tuple[int, int],

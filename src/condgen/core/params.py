@@ -77,8 +77,9 @@ class AdamSchedule:
 class ImageSource:
     """Keys every image dataset section shares (``data.paired``, ``data.unpaired``)."""
 
-    # Side of the square images every source is resized to (256 in the papers).
-    image_size: int = field_(64, min=32, max=256)
+    # Side of the square images every source is resized to (256 in the papers): a power of
+    # two, as the generators halve it down to 1 px.
+    image_size: Literal[32, 64, 128, 256] = 64
     # Downloads: empty url = the catalog's server; empty sha256 = the catalog's pin for that
     # server, if any (otherwise the download prints the hash to pin here).
     url: str = ""

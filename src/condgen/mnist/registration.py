@@ -10,22 +10,26 @@ from condgen.core.registry import Registration
 
 
 def signature(conditional: bool):
-    """Labels and seeds are doubles so that 3.7 reaches the wrapper and is refused, not cut to 3."""
+    """Labels and seeds are untyped for MLflow's schema check, so that 3 (an integer column
+    from Python), 3.0 (JSON) and 3.7 all reach the wrapper, which takes whole numbers and
+    refuses the rest naming the row (a typed column would turn 3.7 into 3, or refuse a
+    Python integer with a schema error)."""
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
+    from mlflow.types.schema import AnyType
 
-    inputs = [ColSpec("double", "seed", required=not conditional)]
+    inputs = [ColSpec(AnyType(), "seed", required=not conditional)]
     outputs = [ColSpec("string", "image"), ColSpec("long", "seed")]
     if conditional:
-        inputs.insert(0, ColSpec("double", "label"))
+        inputs.insert(0, ColSpec(AnyType(), "label"))
         outputs.append(ColSpec("long", "label"))
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
 
 def input_example(conditional: bool) -> pd.DataFrame:
     if conditional:
-        return pd.DataFrame({"label": [3.0, 7.0], "seed": [0.0, 1.0]})
-    return pd.DataFrame({"seed": [0.0, 1.0]})
+        return pd.DataFrame({"label": [3, 7], "seed": [0, 1]})
+    return pd.DataFrame({"seed": [0, 1]})
 
 
 def registration(model) -> Registration:

@@ -67,6 +67,13 @@ def split_pair(pair: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_pair_width(image: Image.Image, path: Path) -> str | None:
+    # Each half between portrait 3:4 and landscape 2:1; a square image is one picture, and
+    # splitting it would stretch two halves of it into a "pair".
+    if not 1.5 * image.height <= image.width <= 4 * image.height:
+        return (
+            f"{path} is {image.width}x{image.height} px, not a side-by-side pair (A | B), "
+            "which is about twice as wide as high: join A and B side by side, or remove it"
+        )
     if image.width % 2:
         return (
             f"{path} is {image.width} px wide; a side-by-side pair needs an even width "

@@ -10,6 +10,7 @@ import base64
 import io
 import math
 import secrets
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -113,9 +114,10 @@ def decode_image(text, row: int) -> np.ndarray:
     """One request row's base64 image -> uint8 RGB array, or a RequestError saying why not.
 
     Any format Pillow reads is accepted (PNG, JPEG, ...); grayscale, palette, 16-bit and
-    transparent images are converted to RGB as the training data was.
+    transparent images are converted to RGB as the training data was. Sides must be
+    ``MIN_SIDE`` to ``MAX_SIDE`` px (:func:`condgen.core.images.side_problem`).
     """
-    from condgen.core.images import to_rgb
+    from condgen.core.images import side_problem, to_rgb
 
     if not isinstance(text, str) or not text:
         raise RequestError(f"row {row}: image must be base64 text of a PNG or JPEG file")
@@ -126,14 +128,29 @@ def decode_image(text, row: int) -> np.ndarray:
     except ValueError as err:
         raise RequestError(f"row {row}: image is not valid base64 ({err})") from err
     try:
-        with Image.open(io.BytesIO(raw)) as image:
+        with warnings.catch_warnings():
+            # Pillow's bomb warning: the side check below refuses such images with a reason.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(raw))
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
+        raise _unreadable(row, err) from err
+    with image:
+        # From the header alone: a huge image that compresses small is refused before decoding.
+        problem = side_problem(*image.size)
+        if problem:
+            raise RequestError(f"row {row}: image {problem}")
+        try:
             image.load()
             return to_rgb(image)
-    except (OSError, ValueError, Image.DecompressionBombError) as err:
-        raise RequestError(
-            f"row {row}: image is not an image file Pillow can read ({type(err).__name__}); "
-            "send a base64-encoded PNG or JPEG"
-        ) from err
+        except (OSError, ValueError, Image.DecompressionBombError) as err:
+            raise _unreadable(row, err) from err
+
+
+def _unreadable(row: int, err: Exception) -> RequestError:
+    return RequestError(
+        f"row {row}: image is not an image file Pillow can read ({type(err).__name__}); "
+        "send a base64-encoded PNG or JPEG"
+    )
 
 
 def parse_image_rows(

@@ -16,11 +16,13 @@ def image_signature(with_direction: bool = False):
     dropout, CycleGAN a ``direction`` (a2b or b2a) instead."""
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
+    from mlflow.types.schema import AnyType
 
     if with_direction:
         inputs = [ColSpec("string", "image"), ColSpec("string", "direction")]
     else:
-        inputs = [ColSpec("string", "image"), ColSpec("double", "seed", required=False)]
+        # Untyped, as the MNIST labels: the wrapper takes whole numbers, integer or float.
+        inputs = [ColSpec("string", "image"), ColSpec(AnyType(), "seed", required=False)]
     outputs = [ColSpec("string", "image"), ColSpec("long", "width"), ColSpec("long", "height")]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 

@@ -171,8 +171,6 @@ def run(config: StyleConfig, seed: int, out_dir: str | Path, *, log_to_mlflow: b
     :mod:`condgen.style.baselines` (``total_vs_best_baseline`` etc., lower is better).
     """
     out = Path(out_dir)
-    for sub in ("images", "losses"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
     runtime.set_seed(seed)
     names = [p.name for p in config.pairs]
     if len(set(names)) != len(names) or not names:
@@ -182,6 +180,9 @@ def run(config: StyleConfig, seed: int, out_dir: str | Path, *, log_to_mlflow: b
         for p in config.pairs
     }
     extractor = make_extractor(config)
+    # Created once the inputs are known good: a refused pair leaves no empty folders behind.
+    for sub in ("images", "losses"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
     metrics: dict = {}
     rows, histories = [], {}
     for name, (content, style) in inputs.items():
