@@ -100,6 +100,7 @@ LOOKED_UP = {
     "train": ("config", "train"),
     "evaluate": ("config", "evaluate"),
     "register": ("registration",),
+    "inputs": ("config",),
 }
 
 
@@ -109,7 +110,8 @@ def looked_up_modules(module: str, argument: str) -> set[str]:
     if kind == "run":
         family, name, _ = families.family_stage(argument)
         return {f"condgen.{family.name}.{name}"}
-    family = families.FAMILIES[argument] if kind == "prepare" else families.family_of(argument)
+    by_family = kind in ("prepare", "inputs")
+    family = families.FAMILIES[argument] if by_family else families.family_of(argument)
     return {f"condgen.{family.name}.{part}" for part in LOOKED_UP[kind]}
 
 
@@ -147,6 +149,7 @@ def test_dvc_yaml_names_exactly_the_tables_models_and_families():
     for kind in ("train", "evaluate", "register"):
         assert by_kind[kind] == set(families.MODELS), kind
     assert by_kind["prepare"] == {f.name for f in families.FAMILIES.values() if f.data}
+    assert by_kind["inputs"] == {f.name for f in families.FAMILIES.values() if f.inputs}
     own = {name for f in families.FAMILIES.values() for name, _ in f.stages}
     assert by_kind["run"] == own
     names = set(stages())

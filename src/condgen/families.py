@@ -7,7 +7,9 @@ modules, found by name, so that a stage imports only its own family:
 ===================  ==========================================================================
 ``config``           ``DATA_CONFIG`` (the ``data.<data>`` section's class, if the family has
                      prepared data), ``TRAIN_CONFIG`` (the ``train.<model>`` section's class),
-                     optionally ``check_train(model, config)`` for rules across keys
+                     optionally ``check_train(model, config)`` for rules across keys; with
+                     ``inputs``, ``INPUTS_CONFIG`` and ``external_files(config)``: the user's
+                     files that section names
 ``data``             ``prepare(config, seed, out_dir, raw_dir) -> summary dict``
 ``train``            ``train(model, config, seed, data_dir, out_dir, checkpoint_dir, *,
                      log_to_mlflow, verbose, extra_callbacks) -> run info dict``; built on the
@@ -40,6 +42,13 @@ class Family:
     data: str = ""
     # The family's own stages: DVC stage name -> "module:function" inside the family.
     stages: tuple[tuple[str, str], ...] = ()
+    # The params section that may name the user's own files (a folder source, style images);
+    # the stage inputs@<family> fingerprints them. "" = the family reads none.
+    inputs: str = ""
+
+    @property
+    def inputs_file(self) -> str:
+        return f"data/inputs/{self.name}.json"
 
     @property
     def data_dir(self) -> str:
@@ -91,13 +100,19 @@ FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
         Family("mnist", data="mnist", stages=(("train_evaluator", "evaluator:stage"),)),
-        Family("pix2pix", data="paired", stages=(("train_segmenter_paired", "segmenter:stage"),)),
+        Family(
+            "pix2pix",
+            data="paired",
+            stages=(("train_segmenter_paired", "segmenter:stage"),),
+            inputs="data.paired",
+        ),
         Family(
             "cyclegan",
             data="unpaired",
             stages=(("train_segmenter_unpaired", "segmenter:stage"),),
+            inputs="data.unpaired",
         ),
-        Family("style", stages=(("style_transfer", "transfer:stage"),)),
+        Family("style", stages=(("style_transfer", "transfer:stage"),), inputs="style"),
     )
 }
 

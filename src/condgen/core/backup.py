@@ -28,21 +28,13 @@ import keras
 import numpy as np
 
 import condgen
+from condgen.core.files import file_digest, write_atomic
 
 BACKUP = "backup.npz"
 STATE = "state.json"
 # Fault injection for the kill tests: "step:N" kills the process after the execution that
 # reaches step N; "backup:E" kills it halfway through writing epoch E's backup.
 FAULT_ENV = "CONDGEN_KILL_AT"
-
-
-def file_digest(path: str | Path) -> str:
-    """The md5 of a file's bytes (what DVC records for a file)."""
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def code_version(*packages: str) -> str:
@@ -109,21 +101,6 @@ def open_state(checkpoint_dir: str | Path, ident: dict[str, Any], label: str) ->
         state = {"identity": ident}
     ckpt.mkdir(parents=True, exist_ok=True)
     return state
-
-
-def write_atomic(path: Path, payload: bytes, *, fault_at_half: bool = False) -> None:
-    """Write ``payload`` to ``path`` whole or not at all (temporary name, fsync, rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        if fault_at_half:
-            handle.write(payload[: len(payload) // 2])
-            handle.flush()
-            os.fsync(handle.fileno())
-            os.kill(os.getpid(), signal.SIGKILL)
-        handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def save_state(checkpoint_dir: str | Path, state: dict) -> None:

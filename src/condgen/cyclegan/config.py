@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Literal
 
+from condgen.core.inputs import files_under
 from condgen.core.params import ImageSource, ImageTrainConfig, field_
 
 
@@ -59,4 +61,10 @@ class CycleGANConfig(ImageTrainConfig):
 
 
 DATA_CONFIG = UnpairedDataConfig
+INPUTS_CONFIG = UnpairedDataConfig
 TRAIN_CONFIG = CycleGANConfig
+
+
+def external_files(config: UnpairedDataConfig) -> list[Path]:
+    """The user's files this section reads: every file of a ``folder`` source."""
+    return files_under(config.folder) if config.name == "folder" else []

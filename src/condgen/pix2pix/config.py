@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Literal
 
+from condgen.core.inputs import files_under
 from condgen.core.params import ImageSource, ImageTrainConfig, field_
 
 
@@ -42,4 +44,10 @@ class Pix2PixConfig(ImageTrainConfig):
 
 
 DATA_CONFIG = PairedDataConfig
+INPUTS_CONFIG = PairedDataConfig
 TRAIN_CONFIG = Pix2PixConfig
+
+
+def external_files(config: PairedDataConfig) -> list[Path]:
+    """The user's files this section reads: every file of a ``folder`` source."""
+    return files_under(config.folder) if config.name == "folder" else []

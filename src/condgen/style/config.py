@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Literal
 
 from condgen.core.params import field_
@@ -54,3 +55,17 @@ class StyleConfig:
     style_weight: float = field_(1.0, min=0.0)
     tv_weight: float = field_(0.0, min=0.0)
     pairs: list[StylePair] = dataclasses.field(default_factory=_default_pairs)
+
+
+INPUTS_CONFIG = StyleConfig
+
+
+def external_files(config: StyleConfig) -> list[Path]:
+    """The image files the pairs name by path (``skimage:`` samples ship with the package)."""
+    paths = {
+        Path(source)
+        for pair in config.pairs
+        for source in (pair.content, pair.style)
+        if not source.startswith("skimage:")
+    }
+    return sorted(p for p in paths if p.is_file())
