@@ -206,6 +206,10 @@ def test_mlflow_run_has_losses_metrics_and_artifacts(project):
     assert {"evaluation/grid.png", "evaluation/losses.png", "evaluation/metrics.json"} <= artifacts
     version = client.get_model_version("condgen-cgan", "1")
     assert version.tags["champion_primary_metric"] == "fid_mnist"
+    # The training's lineage (this copy has no git: "unknown", never a made-up commit).
+    assert version.tags["git_commit"] == data.tags["git_commit"] == "unknown"
+    assert version.tags["git_dirty"] == "unknown"
+    assert version.tags["data_md5"] == data.tags["data_md5"] != "unknown"
 
 
 def free_port() -> int:

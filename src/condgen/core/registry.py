@@ -207,8 +207,14 @@ def register(
         run_id = run.info.run_id
     name = tracking.registered_name(model)
     facts = evaluation_facts(model, metrics)
+    # The training's lineage travels with the version: what to check out to rebuild it.
+    lineage = {
+        k: v
+        for k, v in mlflow.get_run(run_id).data.tags.items()
+        if k in ("git_commit", "git_dirty", "data_md5")
+    }
     version = mlflow.register_model(
-        info.model_uri, name, tags={FACT_TAG + k: v for k, v in facts.items()}
+        info.model_uri, name, tags={**lineage, **{FACT_TAG + k: v for k, v in facts.items()}}
     )
     client = MlflowClient()
     champion_version, champion_score, why_not = None, None, None

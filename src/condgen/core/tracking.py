@@ -78,6 +78,29 @@ def git_commit() -> str:
         return UNKNOWN
 
 
+# What the code of a run is: a commit only promises it if none of these differ from it.
+CODE_PATHS = ("src", "dvc.yaml", "pyproject.toml", "requirements.lock")
+
+
+def git_dirty() -> str:
+    """"true" if the code (``CODE_PATHS``) differs from the commit, "false", or UNKNOWN.
+
+    ``params.yaml`` and DVC's outputs are left out: a run's params are logged with it, and
+    ``dvc.lock`` and the metrics change while the pipeline runs.
+    """
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--", *CODE_PATHS],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=project_root(),
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return UNKNOWN
+    return "true" if out.stdout.strip() else "false"
+
+
 def data_hash(stage: str, out_path: str) -> str:
     """The md5 that dvc.lock records for ``out_path`` of ``stage`` (UNKNOWN if not locked)."""
     lock = project_root() / "dvc.lock"
@@ -93,6 +116,7 @@ def data_hash(stage: str, out_path: str) -> str:
 def run_tags(data_stage: str, data_path: str) -> dict[str, str]:
     return {
         "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
         "dvc_exp_name": os.environ.get("DVC_EXP_NAME", ""),
         "data_md5": data_hash(data_stage, data_path),
     }
