@@ -1,4 +1,5 @@
-"""Shared fixtures: shrunken configs, a prepared tiny MNIST, a local HTTP file server."""
+"""Shared fixtures: shrunken configs, a prepared tiny MNIST, a local HTTP file server, and
+download retries that wait 10 ms instead of seconds."""
 
 from __future__ import annotations
 
@@ -15,6 +16,14 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _quick_download_retries(monkeypatch):
+    """Retries of a failed download wait 10 ms, so offline tests take no seconds."""
+    from condgen.core import download
+
+    monkeypatch.setattr(download, "BACKOFF_SECONDS", 0.01)
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +121,10 @@ def file_server(tmp_path):
     folder.mkdir()
     handler = functools.partial(_QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutting the server down then takes 50 ms, not half a second.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield folder, f"http://127.0.0.1:{server.server_address[1]}"

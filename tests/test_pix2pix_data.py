@@ -314,6 +314,76 @@ def test_unknown_archive_type_is_refused(tmp_path):
         archive.extract(path, tmp_path / "out")
 
 
+def deflated_zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+ZEROS = {f"data/zeros{i}.bin": bytes(1 << 20) for i in range(3)}  # 3 MiB that pack to kilobytes
+
+
+@pytest.mark.parametrize(
+    ("name", "build_archive", "message"),
+    [
+        ("bomb.zip", deflated_zip, r"members declare 3 MiB .* more than the limit of 2 MiB"),
+        (
+            "bomb.tar.gz",
+            tar_gz,
+            r"expands to more than the limit of 2 MiB \(2,097,152 bytes\): 2,097,152 bytes were "
+            r"written in 2 members when member 'data/zeros2.bin' \(1,048,576 bytes\) passed it",
+        ),
+    ],
+)
+def test_an_archive_that_expands_past_max_bytes_is_refused(tmp_path, name, build_archive, message):
+    path = tmp_path / name
+    path.write_bytes(build_archive(ZEROS))
+    assert path.stat().st_size < 30_000  # a bomb: a small file that expands a hundredfold
+    with pytest.raises(ArchiveError, match=message) as err:
+        archive.extract(path, tmp_path / "out", max_bytes=2 << 20)
+    assert str(path) in str(err.value) and "Nothing was extracted" in str(err.value)
+    assert files_under(tmp_path) == [name]
+    # At the limit it is fine.
+    assert len(files_under(archive.extract(path, tmp_path / "out", max_bytes=3 << 20))) == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "build_archive", "message"),
+    [
+        ("many.zip", zip_bytes, "it has 30 members, more than the limit of 10"),
+        (
+            "many.tar",
+            tar_gz,
+            r"more than the limit of 10 members \(stopped at member 11, 'data/10.txt', after 10 "
+            "bytes",
+        ),
+    ],
+)
+def test_an_archive_with_too_many_members_is_refused(tmp_path, name, build_archive, message):
+    path = tmp_path / name
+    path.write_bytes(build_archive({f"data/{i}.txt": b"x" for i in range(30)}))
+    with pytest.raises(ArchiveError, match=message) as err:
+        archive.extract(path, tmp_path / "out", max_members=10)
+    assert str(path) in str(err.value)
+    assert files_under(tmp_path) == [name]
+
+
+def test_a_zip_that_understates_its_sizes_writes_no_more_than_it_declares(tmp_path):
+    # Both size fields of the one member claim 1,000 bytes for 1 MiB of zeros.
+    payload = bytearray(deflated_zip({"data/zeros.bin": bytes(1 << 20)}))
+    local, central = payload.index(b"PK\x03\x04"), payload.index(b"PK\x01\x02")
+    payload[local + 22 : local + 26] = (1000).to_bytes(4, "little")
+    payload[central + 24 : central + 28] = (1000).to_bytes(4, "little")
+    path = tmp_path / "liar.zip"
+    path.write_bytes(bytes(payload))
+    # zipfile stops at the declared size, and the member's CRC then fails.
+    with pytest.raises(ArchiveError, match="corrupt or truncated"):
+        archive.extract(path, tmp_path / "out", max_bytes=1 << 19)
+    assert files_under(tmp_path) == ["liar.zip"]
+
+
 # --- the user's folder -----------------------------------------------------------------------
 
 

@@ -2,10 +2,13 @@
 
 Every member is checked before it is written: a member that would land outside the target folder
 (an absolute path, a ``..`` component, a link pointing outside) or that is not a plain file,
-folder or in-archive link (device files, FIFOs) is refused with an error naming it. Members are
-written into a temporary folder beside the target, which is renamed into place only when the
-whole archive has been read without error; a refused, corrupt or truncated archive therefore
-leaves nothing behind, and an existing target is only replaced by a complete extraction.
+folder or in-archive link (device files, FIFOs) is refused with an error naming it. An archive
+that would expand to more than :data:`MAX_BYTES` or hold more than :data:`MAX_MEMBERS` members (a
+"zip bomb") is refused too: a zip by the sizes its directory declares before anything is written,
+and both kinds by counting what is actually written, member by member. Members are written into a
+temporary folder beside the target, which is renamed into place only when the whole archive has
+been read without error; a refused, corrupt or truncated archive therefore leaves nothing behind,
+and an existing target is only replaced by a complete extraction.
 
 :func:`fetch` is the download-and-extract step shared by the image datasets: it keeps the archive
 and its extraction side by side in a raw-data folder and re-extracts only a changed archive.
@@ -33,6 +36,11 @@ from condgen.core.images import DataError
 class ArchiveError(DataError):
     """An archive is corrupt, truncated, of an unknown kind, or has a member that is refused."""
 
+
+# What an archive may expand to: far above the datasets in the catalogs (a few GB and some
+# hundred thousand images at most), far below what would fill a disk.
+MAX_BYTES = 20 << 30  # 20 GiB
+MAX_MEMBERS = 1_000_000
 
 TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")
 ZIP_SUFFIXES = (".zip",)
@@ -110,22 +118,93 @@ def _check_zip_member(archive: Path, info: zipfile.ZipInfo, zf: zipfile.ZipFile)
         )
 
 
-def _extract_tar(archive: Path, into: Path) -> None:
+def _amount(n: int) -> str:
+    """``n`` bytes for a message: 20 GiB, 3.5 MiB, 512 bytes."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):.3g} {unit}"
+    return f"{n} bytes"
+
+
+class _Budget:
+    """Counts the members and bytes written so far; an ArchiveError past either limit."""
+
+    def __init__(self, archive: Path, max_bytes: int, max_members: int) -> None:
+        self.archive, self.max_bytes, self.max_members = archive, max_bytes, max_members
+        self.members = self.written = 0
+
+    def _refuse(self, what: str) -> ArchiveError:
+        return ArchiveError(
+            f"{self.archive}: refused: {what}. Nothing was extracted. Check that the URL in params "
+            "points to the dataset meant; a trusted archive this large needs higher max_bytes or "
+            "max_members."
+        )
+
+    def declared(self, members: int, size: int) -> None:
+        """Check a zip's directory before anything is written."""
+        if members > self.max_members:
+            raise self._refuse(
+                f"it has {members:,} members, more than the limit of {self.max_members:,}"
+            )
+        if size > self.max_bytes:
+            raise self._refuse(
+                f"its members declare {_amount(size)} ({size:,} bytes) uncompressed, more than "
+                f"the limit of {_amount(self.max_bytes)} ({self.max_bytes:,} bytes)"
+            )
+
+    def member(self, name: str) -> None:
+        self.members += 1
+        if self.members > self.max_members:
+            raise self._refuse(
+                f"it has more than the limit of {self.max_members:,} members (stopped at "
+                f"member {self.members:,}, {name!r}, after {_amount(self.written)})"
+            )
+
+    def fits(self, name: str, size: int) -> None:
+        """Refuse member ``name`` if ``size`` more bytes would pass the limit."""
+        if self.written + size > self.max_bytes:
+            raise self._refuse(
+                f"it expands to more than the limit of {_amount(self.max_bytes)} "
+                f"({self.max_bytes:,} bytes): {self.written:,} bytes were written in "
+                f"{self.members - 1:,} members when member {name!r} ({size:,} bytes) passed it"
+            )
+
+    def add(self, name: str, size: int) -> None:
+        """Count the ``size`` bytes written for member ``name``."""
+        self.fits(name, size)
+        self.written += size
+
+
+def _extract_tar(archive: Path, into: Path, budget: _Budget) -> None:
     # Streaming mode reads a .tar.gz once, checking each member just before writing it.
     with tarfile.open(archive, mode="r|*") as tar:
         for member in tar:
             _check_tar_member(archive, member)
+            budget.member(member.name)
+            if member.isfile():
+                # tarfile writes exactly the header's size (a shorter stream is an error), so a
+                # member too large is refused before it is written ...
+                budget.fits(member.name, member.size)
             # The stdlib "data" filter re-checks paths and links and drops unsafe permissions.
             tar.extract(member, into, filter="data")
+            if member.isfile():
+                # ... and what was actually written is counted, not what the header declared.
+                budget.add(member.name, (into / member.name).lstat().st_size)
 
 
-def _extract_zip(archive: Path, into: Path) -> None:
+def _extract_zip(archive: Path, into: Path, budget: _Budget) -> None:
     with zipfile.ZipFile(archive) as zf:
         infos = zf.infolist()
+        budget.declared(len(infos), sum(info.file_size for info in infos))
         for info in infos:
             _check_zip_member(archive, info, zf)
         for info in infos:
-            zf.extract(info, into)  # reads and checks each member's CRC
+            budget.member(info.filename)
+            # zipfile stops each member at its declared size and checks its CRC; counting the
+            # written files keeps the limit even so.
+            written = zf.extract(info, into)
+            if not info.is_dir():
+                budget.add(info.filename, os.path.getsize(written))
 
 
 def archive_kind(path: str | Path) -> str:
@@ -140,11 +219,18 @@ def archive_kind(path: str | Path) -> str:
     )
 
 
-def extract(archive_path: str | Path, target_dir: str | Path) -> Path:
+def extract(
+    archive_path: str | Path,
+    target_dir: str | Path,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_members: int = MAX_MEMBERS,
+) -> Path:
     """Extract ``archive_path`` (.tar.gz/.tgz/.tar or .zip) into ``target_dir``; return it.
 
-    All or nothing: on any refused member or read error the target is left as it was (absent, or
-    the previous complete extraction) and no temporary files remain.
+    All or nothing: on any refused member, read error, or an archive that expands to more than
+    ``max_bytes`` or ``max_members``, the target is left as it was (absent, or the previous
+    complete extraction) and no temporary files remain.
     """
     archive, target = Path(archive_path), Path(target_dir)
     kind = archive_kind(archive)
@@ -154,7 +240,8 @@ def extract(archive_path: str | Path, target_dir: str | Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
     try:
         try:
-            (_extract_tar if kind == "tar" else _extract_zip)(archive, tmp)
+            budget = _Budget(archive, max_bytes, max_members)
+            (_extract_tar if kind == "tar" else _extract_zip)(archive, tmp, budget)
         except ArchiveError:
             raise
         except tarfile.FilterError as err:  # only if the stdlib filter is stricter than we are
