@@ -91,8 +91,10 @@ def _weights_digest(path) -> str:
 
     import keras
 
+    import condgen.core.layers  # noqa: F401  (registers the custom layers for loading)
+
     digest = hashlib.sha256()
-    for w in keras.models.load_model(path).get_weights():
+    for w in keras.models.load_model(path, compile=False).get_weights():
         digest.update(w.tobytes())
     return digest.hexdigest()
 
