@@ -437,7 +437,9 @@ def test_synthetic_prepare_is_seeded_and_swaps_direction(tmp_path):
 
 def test_paired_config_checks_values():
     assert build(PairedDataConfig, {}, "data.paired").name == "synthetic-facades"
-    with pytest.raises(ConfigError, match="data.paired.image_size: 16 is not one of 32, 64, 128, 256"):
+    with pytest.raises(
+        ConfigError, match="data.paired.image_size: 16 is not one of 32, 64, 128, 256"
+    ):
         build(PairedDataConfig, {"image_size": 16}, "data.paired")
     with pytest.raises(ConfigError, match="data.paired.name: 'horses' is not one of"):
         build(PairedDataConfig, {"name": "horses"}, "data.paired")
