@@ -20,8 +20,43 @@ SERVED_MODELS = tuple(families.MODELS)
 CONDITIONAL_MODELS = ", ".join(m.name for m in families.MODELS.values() if m.conditional)
 
 
+# The grid's pixel scale: 16 already makes a 256-digit grid 7,200 px wide.
+MAX_SCALE = 16
+
+
 class CliError(RuntimeError):
     """A user-facing failure with the fix in its message."""
+
+
+def _check_output(path: str) -> Path:
+    """``-o``'s file, checked before any model is loaded: not a folder, under folders, and of an
+    image type Pillow writes."""
+    from PIL import Image
+
+    out = Path(path)
+    if out.is_dir():
+        raise CliError(f"-o {path}: is a folder; give a file name such as {out / 'out.png'}")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise CliError(f"-o {path}: {parent} is a file, not a folder")
+            break
+    Image.init()
+    if Image.registered_extensions().get(out.suffix.lower()) not in Image.SAVE:
+        raise CliError(
+            f"-o {path}: {out.suffix or 'no suffix'} is not an image type; end it in .png"
+        )
+    return out
+
+
+def _check_seed(seed: int, count: int = 1) -> None:
+    """A request's seeds run from ``seed`` to ``seed + count - 1``; each must be one the model
+    takes."""
+    from condgen.serving.requests import MAX_SEED
+
+    if not 0 <= seed <= MAX_SEED - count + 1:
+        taken = f" (the {count} images take the seeds from it on)" if count > 1 else ""
+        raise CliError(f"--seed {seed}: give 0 to {MAX_SEED - count + 1}{taken}")
 
 
 def _model_uri(model: str, alias: str) -> str:
@@ -95,6 +130,13 @@ def cmd_generate(args: argparse.Namespace) -> None:
         raise CliError(f"-n {args.n}: ask for 1 to 256 images")
     if args.label is not None and not 0 <= args.label <= 9:
         raise CliError(f"--label {args.label}: labels are the digits 0-9")
+    if args.seed is not None:
+        _check_seed(args.seed, args.n)
+    if args.cols is not None and args.cols < 1:
+        raise CliError(f"--cols {args.cols}: give 1 or more images per row")
+    if not 1 <= args.scale <= MAX_SCALE:
+        raise CliError(f"--scale {args.scale}: give 1 to {MAX_SCALE}")
+    out = _check_output(args.output)
     rows = _request_rows(args.model, args.label, args.n, args.seed)
     answer = (
         _predict_http(args.url, rows) if args.url else _predict_local(args.model, args.alias, rows)
@@ -105,7 +147,6 @@ def cmd_generate(args: argparse.Namespace) -> None:
     padded = np.concatenate(
         [images, np.full((rows_needed * cols - args.n, *images.shape[1:]), 255, np.uint8)]
     )
-    out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     image_grid(padded, rows_needed, cols, scale=args.scale).save(out)
     print(
@@ -116,16 +157,25 @@ def cmd_generate(args: argparse.Namespace) -> None:
 def cmd_translate(args: argparse.Namespace) -> None:
     import base64
 
-    from condgen.serving.requests import RequestError, decode_image, decode_png_base64
+    from condgen.serving.requests import (
+        MAX_IMAGE_BYTES,
+        RequestError,
+        decode_png_base64,
+        image_from_bytes,
+    )
 
     source = Path(args.input)
     if not source.is_file():
         raise CliError(f"{source}: no such file")
-    text = base64.b64encode(source.read_bytes()).decode("ascii")
+    if source.stat().st_size > MAX_IMAGE_BYTES:
+        raise CliError(f"{source} is larger than {MAX_IMAGE_BYTES // 2**20} MB; shrink it first")
+    raw = source.read_bytes()
     try:
-        decode_image(text, 0)
+        image_from_bytes(raw, str(source), "give a PNG or JPEG file")
     except RequestError as err:
-        raise CliError(f"{source}: {str(err).removeprefix('row 0: image ')}") from err
+        raise CliError(str(err)) from err
+    out = _check_output(args.output or str(source.with_name(f"{source.stem}-{args.model}.png")))
+    text = base64.b64encode(raw).decode("ascii")
     directions = families.MODELS[args.model].directions
     if directions:
         if args.direction is None:
@@ -136,11 +186,11 @@ def cmd_translate(args: argparse.Namespace) -> None:
     else:
         if args.direction is not None:
             raise CliError(f"{args.model} translates one way only: leave out --direction")
+        _check_seed(args.seed)
         rows = {"image": [text], "seed": [args.seed]}
     answer = (
         _predict_http(args.url, rows) if args.url else _predict_local(args.model, args.alias, rows)
     )
-    out = Path(args.output or source.with_name(f"{source.stem}-{args.model}.png"))
     out.parent.mkdir(parents=True, exist_ok=True)
     from PIL import Image
 
@@ -169,6 +219,7 @@ def cmd_stylize(args: argparse.Namespace) -> None:
         "tv_weight": args.tv_weight,
         "init": args.init,
     }
+    out = _check_output(args.output)
     try:
         config = build(StyleConfig, {k: v for k, v in overrides.items() if v is not None}, "")
         content = load_image(args.content, config.image_size)
@@ -184,7 +235,6 @@ def cmd_stylize(args: argparse.Namespace) -> None:
 
     image, history = transfer(config, extractor, content, style, args.seed, on_step)
     bar.close()
-    out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     from PIL import Image
 

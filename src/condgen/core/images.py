@@ -217,6 +217,11 @@ def load_arrays(
     path = Path(path)
     if not path.is_file():
         raise error(f"{path} not found: run `dvc repro {prepare}` first")
+    if not zipfile.is_zipfile(path):
+        # np.load would try it as a pickle and suggest allow_pickle, which is no fix here.
+        raise error(
+            f"{path} is not a readable npz (not a zip archive); run `dvc repro {prepare}` again"
+        )
     try:
         with np.load(path, allow_pickle=False) as data:
             missing = [k for k in keys if k not in data.files]

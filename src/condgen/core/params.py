@@ -8,6 +8,8 @@ full key path (``train.cgan.batch_size``) and what would be accepted.
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import types
 import typing
 from pathlib import Path
@@ -35,14 +37,21 @@ def _range(
 
 
 def field_(default: Any = dataclasses.MISSING, **bounds: Any) -> Any:
-    """A dataclass field with an allowed range: ``min``/``max``, ``lo_open``/``hi_open``."""
+    """A dataclass field with an allowed range: ``min``/``max``, ``lo_open``/``hi_open``; or,
+    for text, a ``pattern`` the whole value must match, described by ``expected``."""
     meta = _range(
         bounds.get("min"),
         bounds.get("max"),
         lo_open=bounds.get("lo_open", False),
         hi_open=bounds.get("hi_open", False),
     )
+    if "pattern" in bounds:
+        meta.update(pattern=bounds["pattern"], expected=bounds["expected"])
     return dataclasses.field(default=default, metadata=meta)
+
+
+# A pinned download checksum: 64 hex digits, or empty for none.
+SHA256 = {"pattern": r"(?:[0-9a-fA-F]{64})?", "expected": "64 hexadecimal digits (or empty)"}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -83,7 +92,7 @@ class ImageSource:
     # Downloads: empty url = the catalog's server; empty sha256 = the catalog's pin for that
     # server, if any (otherwise the download prints the hash to pin here).
     url: str = ""
-    sha256: str = ""
+    sha256: str = field_("", **SHA256)
     timeout_seconds: float = field_(60.0, min=0.1)
     # folder only: the user's own images (see the family's data module for the layout).
     folder: str = ""
@@ -118,7 +127,8 @@ def _coerce(value: Any, tp: Any, path: str) -> Any:
     origin = typing.get_origin(tp)
     if origin is Literal:
         choices = typing.get_args(tp)
-        if value not in choices:
+        # By type too: 64.0 == 64 and True == 1, but a float size or a bool would slip through.
+        if not any(type(value) is type(c) and value == c for c in choices):
             raise ConfigError(
                 f"{path}: {value!r} is not one of {', '.join(repr(c) for c in choices)}"
             )
@@ -157,6 +167,8 @@ def _coerce(value: Any, tp: Any, path: str) -> Any:
             if isinstance(value, str):
                 hint = " (YAML reads 2e-4 as text: write 0.0002 or 2.0e-4)"
             raise ConfigError(f"{path}: expected a number, got {value!r}{hint}")
+        if not math.isfinite(value):  # YAML's .nan and .inf pass every range check
+            raise ConfigError(f"{path}: expected a finite number, got {value!r}")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
@@ -205,17 +217,47 @@ def build(cls: type[T], raw: Any, path: str) -> T:
             raise ConfigError(f"{key_path}: missing; expected {_type_name(hints[name])}")
         if isinstance(value, int | float) and not isinstance(value, bool):
             _check_range(value, f.metadata, key_path)
+        pattern = f.metadata.get("pattern")
+        if pattern is not None and not re.fullmatch(pattern, value):
+            raise ConfigError(f"{key_path}: {value!r} is not {f.metadata['expected']}")
         values[name] = value
     return cls(**values)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (plain YAML keeps the last
+    silently, so a second ``pix2pix:`` block would quietly replace the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        first_line: dict = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in first_line:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"key {key!r} is given twice (lines {first_line[key]} and {line}): "
+                        "keep one",
+                        key_node.start_mark,
+                    )
+                first_line[key] = line
+            except TypeError:  # an unhashable key: the base class says so
+                break
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_params(params_path: str | Path = DEFAULT_PARAMS) -> dict:
-    """The whole params file as a mapping; a missing or malformed file is a ConfigError."""
+    """The whole params file as a mapping; a missing or malformed file, or a key given twice in
+    one mapping, is a ConfigError."""
     path = Path(params_path)
     if not path.is_file():
         raise ConfigError(f"{path}: params file not found (run from the project root)")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from err
     if not isinstance(data, dict):

@@ -83,7 +83,7 @@ CODE_PATHS = ("src", "dvc.yaml", "pyproject.toml", "requirements.lock")
 
 
 def git_dirty() -> str:
-    """"true" if the code (``CODE_PATHS``) differs from the commit, "false", or UNKNOWN.
+    """ "true" if the code (``CODE_PATHS``) differs from the commit, "false", or UNKNOWN.
 
     ``params.yaml`` and DVC's outputs are left out: a run's params are logged with it, and
     ``dvc.lock`` and the metrics change while the pipeline runs.

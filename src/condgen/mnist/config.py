@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-from condgen.core.params import AdamSchedule, ConfigError, RunSwitches, field_
+from condgen.core.params import SHA256, AdamSchedule, ConfigError, RunSwitches, field_
 
 
 @dataclasses.dataclass(frozen=True)
@@ -15,7 +15,9 @@ class MnistDataConfig:
     # Keep only this many training digits (stratified; 0 = all): for quick trials and tests.
     max_train_images: int = field_(0, min=0)
     url: str = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
-    sha256: str = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+    sha256: str = field_(
+        "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1", **SHA256
+    )
     timeout_seconds: float = field_(60.0, min=0.1)
 
 

@@ -117,8 +117,6 @@ def decode_image(text, row: int) -> np.ndarray:
     transparent images are converted to RGB as the training data was. Sides must be
     ``MIN_SIDE`` to ``MAX_SIDE`` px (:func:`condgen.core.images.side_problem`).
     """
-    from condgen.core.images import side_problem, to_rgb
-
     if not isinstance(text, str) or not text:
         raise RequestError(f"row {row}: image must be base64 text of a PNG or JPEG file")
     if len(text) > MAX_IMAGE_BYTES * 4 // 3 + 4:
@@ -127,29 +125,36 @@ def decode_image(text, row: int) -> np.ndarray:
         raw = base64.b64decode(text, validate=True)
     except ValueError as err:
         raise RequestError(f"row {row}: image is not valid base64 ({err})") from err
+    return image_from_bytes(raw, f"row {row}: image", "send a base64-encoded PNG or JPEG")
+
+
+def image_from_bytes(raw: bytes, what: str, fix: str) -> np.ndarray:
+    """An image file's bytes -> uint8 RGB array, or a RequestError ``<what> is ...; <fix>``
+    (a request row's image, or a file given on the command line)."""
+    from condgen.core.images import side_problem, to_rgb
+
     try:
         with warnings.catch_warnings():
             # Pillow's bomb warning: the side check below refuses such images with a reason.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(raw))
     except (OSError, ValueError, Image.DecompressionBombError) as err:
-        raise _unreadable(row, err) from err
+        raise _unreadable(what, fix, err) from err
     with image:
         # From the header alone: a huge image that compresses small is refused before decoding.
         problem = side_problem(*image.size)
         if problem:
-            raise RequestError(f"row {row}: image {problem}")
+            raise RequestError(f"{what} {problem}")
         try:
             image.load()
             return to_rgb(image)
         except (OSError, ValueError, Image.DecompressionBombError) as err:
-            raise _unreadable(row, err) from err
+            raise _unreadable(what, fix, err) from err
 
 
-def _unreadable(row: int, err: Exception) -> RequestError:
+def _unreadable(what: str, fix: str, err: Exception) -> RequestError:
     return RequestError(
-        f"row {row}: image is not an image file Pillow can read ({type(err).__name__}); "
-        "send a base64-encoded PNG or JPEG"
+        f"{what} is not an image file Pillow can read ({type(err).__name__}); {fix}"
     )
 
 

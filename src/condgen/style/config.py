@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Literal
 
-from condgen.core.params import field_
+from condgen.core.params import ConfigError, field_
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +56,28 @@ class StyleConfig:
     style_weight: float = field_(1.0, min=0.0)
     tv_weight: float = field_(0.0, min=0.0)
     pairs: list[StylePair] = dataclasses.field(default_factory=_default_pairs)
+
+    def __post_init__(self) -> None:
+        # Rules the field types cannot say; checked when params load, before any work.
+        for layer, weight in self.style_layers.items():
+            if weight < 0:
+                raise ConfigError(f"style.style_layers.{layer}: must be at least 0, got {weight}")
+        if not self.pairs:
+            raise ConfigError("style.pairs: empty; give at least one pair (name, content, style)")
+        seen: dict[str, int] = {}
+        for i, pair in enumerate(self.pairs):
+            # The name becomes images/<name>.png and losses/<name>.csv under the output folder.
+            if not re.fullmatch(r"[\w-][\w.-]*", pair.name):
+                raise ConfigError(
+                    f"style.pairs[{i}].name: {pair.name!r} is not a plain file name; use "
+                    "letters, digits, '_', '-' and '.' (it names the pair's output files)"
+                )
+            if pair.name in seen:
+                raise ConfigError(
+                    f"style.pairs[{i}].name: {pair.name!r} is already the name of "
+                    f"style.pairs[{seen[pair.name]}]; give each pair its own name"
+                )
+            seen[pair.name] = i
 
 
 INPUTS_CONFIG = StyleConfig

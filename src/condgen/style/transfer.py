@@ -172,9 +172,6 @@ def run(config: StyleConfig, seed: int, out_dir: str | Path, *, log_to_mlflow: b
     """
     out = Path(out_dir)
     runtime.set_seed(seed)
-    names = [p.name for p in config.pairs]
-    if len(set(names)) != len(names) or not names:
-        raise StyleError(f"style.pairs: give each pair its own name (got {names})")
     inputs = {
         p.name: (load_image(p.content, config.image_size), load_image(p.style, config.image_size))
         for p in config.pairs
