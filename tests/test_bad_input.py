@@ -565,6 +565,14 @@ def zip_with_symlink(name: str, target: str) -> bytes:
     return buffer.getvalue()
 
 
+def zip_file_and_folder() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("data/a", b"a file")
+        zf.writestr("data/a/b.txt", b"and a folder of the same name")
+    return buffer.getvalue()
+
+
 def truncated_tar_gz() -> bytes:
     payload = tar_gz(data=np.random.default_rng(0).bytes(40_000))
     return payload[: len(payload) // 2]
@@ -607,6 +615,18 @@ ARCHIVE_CASES = [
         truncated_tar_gz(),
         " is corrupt or truncated (",
         id="truncated-tar-gz",
+    ),
+    pytest.param(
+        "data.tar.gz",
+        tar_gz(member("data/ok.txt/inner.txt")),
+        ": member 'data/ok.txt/inner.txt' clashes with a file or folder of the same name",
+        id="tar-file-and-folder",
+    ),
+    pytest.param(
+        "data.zip",
+        zip_file_and_folder(),
+        ": member 'data/a/b.txt' clashes with a file or folder of the same name",
+        id="zip-file-and-folder",
     ),
     pytest.param(
         "data.rar",

@@ -235,7 +235,7 @@ def extract(
     archive, target = Path(archive_path), Path(target_dir)
     kind = archive_kind(archive)
     if not archive.is_file():
-        raise ArchiveError(f"{archive} not found")
+        raise ArchiveError(f"{archive} not found: run the stage again to download it")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
     try:
@@ -246,6 +246,13 @@ def extract(
             raise
         except tarfile.FilterError as err:  # only if the stdlib filter is stricter than we are
             raise ArchiveError(f"{archive}: refused member: {err}") from err
+        except (NotADirectoryError, IsADirectoryError, FileExistsError) as err:
+            # A file and a folder of the same name (``a`` and ``a/b``): not a usable dataset.
+            name = Path(err.filename or "?").relative_to(tmp) if err.filename else "?"
+            raise ArchiveError(
+                f"{archive}: member {str(name)!r} clashes with a file or folder of the same name in the archive; "
+                "repack it without the clash"
+            ) from err
         except Exception as err:
             if _is_corruption(err):
                 raise _corrupt(archive, err) from err
