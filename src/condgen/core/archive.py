@@ -250,8 +250,8 @@ def extract(
             # A file and a folder of the same name (``a`` and ``a/b``): not a usable dataset.
             name = Path(err.filename or "?").relative_to(tmp) if err.filename else "?"
             raise ArchiveError(
-                f"{archive}: member {str(name)!r} clashes with a file or folder of the same name in the archive; "
-                "repack it without the clash"
+                f"{archive}: member {str(name)!r} clashes with a file or folder of the same "
+                "name in the archive; repack it without the clash"
             ) from err
         except Exception as err:
             if _is_corruption(err):
