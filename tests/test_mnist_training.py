@@ -39,17 +39,11 @@ CONFIG = GanConfig(epochs=3, batch_size=50, ema_decay=0.9)
 
 
 def fit(data, folder, name, config=CONFIG, **kwargs):
-    """Train the GAN without MLflow into folder/name (backups in folder/ckpt_name)."""
+    """Train the GAN (without MLflow unless asked) into folder/name (backups in
+    folder/ckpt_name)."""
+    kwargs.setdefault("log_to_mlflow", False)
     return train(
-        MODELS["gan"],
-        config,
-        0,
-        data,
-        folder / name,
-        folder / f"ckpt_{name}",
-        log_to_mlflow=False,
-        verbose=0,
-        **kwargs,
+        MODELS["gan"], config, 0, data, folder / name, folder / f"ckpt_{name}", verbose=0, **kwargs
     )
 
 
@@ -156,3 +150,29 @@ def test_epochs_are_whole_executions():
     assert epoch_steps(4000, 64, 10) == (60, 10)  # 62 steps rounded down to whole executions
     assert epoch_steps(300, 50, 1) == (6, 1)
     assert epoch_steps(300, 50, 10) == (6, 6)  # never more per execution than an epoch has
+
+
+def test_a_killed_training_continues_its_mlflow_run(
+    tiny_mnist, tmp_path, monkeypatch, train_in_child
+):
+    """The re-run after a SIGKILL logs into the training run the killed process started: one
+    run, one value per epoch."""
+    import mlflow
+
+    store = {
+        "CONDGEN_ROOT": str(tmp_path),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+    }
+    train_in_child(
+        "gan", KILLED, tiny_mnist, tmp_path / "m", tmp_path / "ckpt_m", kill_at="step:40", env=store
+    )
+    for key, value in store.items():
+        monkeypatch.setenv(key, value)
+    info = fit(tiny_mnist, tmp_path, "m", config=KILLED, log_to_mlflow=True)
+    client = mlflow.MlflowClient(store["MLFLOW_TRACKING_URI"])
+    experiment = client.get_experiment_by_name("condgen-gan")
+    runs = client.search_runs([experiment.experiment_id])
+    assert [r.info.run_id for r in runs] == [info["run_id"]]
+    history = client.get_metric_history(info["run_id"], "g_loss")
+    assert sorted({m.step for m in history}) == [1, 2, 3]
+    assert runs[0].data.params["epochs"] == "3"
