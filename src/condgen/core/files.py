@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -30,3 +31,25 @@ def write_atomic(path: Path, payload: bytes, *, fault_at_half: bool = False) -> 
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """``text`` to ``path``, whole or not at all."""
+    write_atomic(Path(path), text.encode())
+
+
+def save_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """``write(tmp)`` to a temporary file beside ``path``, then renamed to ``path``.
+
+    The temporary name keeps the suffix, so that Keras, Pillow and Matplotlib pick the format
+    from it; a write that fails or is killed never leaves a half file under the real name.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.part{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
+from condgen.core.files import save_atomic
+
 # Rows of an image-to-image comparison sheet (input | output | target ...).
 GRID_ROWS = 8
 
@@ -67,7 +69,7 @@ def loss_curves(
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path)
+    save_atomic(path, fig.savefig)
     plt.close(fig)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from condgen.core import baselines, tracking
+from condgen.core.files import write_text_atomic
 
 CHAMPION = "champion"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -281,5 +282,5 @@ def register(
     for key in ("primary_metric", "value", "promoted", "reason"):
         client.set_model_version_tag(name, version.version, f"champion_{key}", str(decision[key]))
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-    Path(out_path).write_text(json.dumps(decision, indent=2) + "\n")
+    write_text_atomic(out_path, json.dumps(decision, indent=2) + "\n")
     return decision

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from condgen.core.files import save_atomic, write_text_atomic
 from condgen.core.params import field_
 
 INFO_FILE = "segmenters.json"
@@ -191,7 +192,7 @@ def train_and_save(
     metrics: dict = {"num_classes": len(class_names)} if sets else {"note": note}
     for i, (name, (x_train, y_train, x_test, y_test)) in enumerate(sets.items()):
         model = train_segmenter(x_train, y_train, len(class_names), config, seed + i)
-        model.save(model_dir / f"{name}.keras")
+        save_atomic(model_dir / f"{name}.keras", model.save)
         real = segmentation_scores(predict_classes(model, x_test), y_test, len(class_names))
         mean_photo = np.broadcast_to(baselines.mean_image(x_train), x_test.shape)
         trivial = segmentation_scores(predict_classes(model, mean_photo), y_test, len(class_names))
@@ -203,10 +204,10 @@ def train_and_save(
     info = {"names": list(sets), "num_classes": len(class_names), "classes": list(class_names)}
     if note:
         info["note"] = note
-    (model_dir / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
+    write_text_atomic(model_dir / INFO_FILE, json.dumps(info, indent=2) + "\n")
     from condgen.core.metrics import rounded
 
-    (report_dir / "metrics.json").write_text(json.dumps(rounded(metrics), indent=2) + "\n")
+    write_text_atomic(report_dir / "metrics.json", json.dumps(rounded(metrics), indent=2) + "\n")
     return metrics
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from condgen.core import baselines, evaluation, runtime
+from condgen.core.files import save_atomic, write_text_atomic
 from condgen.core.images import to_unit
 from condgen.core.metrics import fid, rounded
 from condgen.core.plots import GRID_ROWS, comparison_sheet, loss_curves
@@ -216,7 +217,7 @@ def evaluate(
             result["fid_b2a"] = fid(inception(fake_a), inception(test_a))
         result["fid_note"] = note
     result = rounded(result)
-    (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_text_atomic(out / "metrics.json", json.dumps(result, indent=2) + "\n")
 
     rows = min(GRID_ROWS, len(test_a), len(test_b))
     headers_a, headers_b = (
@@ -230,8 +231,8 @@ def evaluate(
         columns_a.append(test_b[:rows])
         headers_b.append("true A")
         columns_b.append(test_a[:rows])
-    comparison_sheet(columns_a, headers_a).save(out / "grid_a2b.png")
-    comparison_sheet(columns_b, headers_b).save(out / "grid_b2a.png")
+    save_atomic(out / "grid_a2b.png", comparison_sheet(columns_a, headers_a).save)
+    save_atomic(out / "grid_b2a.png", comparison_sheet(columns_b, headers_b).save)
     history = pd.read_csv(model_dir / "history.csv")
     columns = [c for c in LOSS_COLUMNS if c in history.columns]
     loss_curves(history, columns, out / "losses.png", "cyclegan losses per epoch")

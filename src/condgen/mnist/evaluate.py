@@ -17,6 +17,7 @@ import pandas as pd
 from condgen.core import metrics as m
 from condgen.core import runtime
 from condgen.core.baselines import compare
+from condgen.core.files import save_atomic, write_text_atomic
 from condgen.core.images import to_uint8
 from condgen.core.plots import image_grid, loss_curves
 from condgen.mnist import data as mnist
@@ -74,7 +75,7 @@ def evaluate(
     result = held_out_scores(evaluator, fake, requested, train, test, config.sample_seed)
     result["evaluator"] = evaluator.fingerprint
     result = m.rounded(result)
-    (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_text_atomic(out / "metrics.json", json.dumps(result, indent=2) + "\n")
 
     _save_grid(generator, model.conditional, noise_dim, config.grid_seed, out / "grid.png")
     history = pd.read_csv(model_dir / "history.csv")
@@ -184,4 +185,4 @@ def _save_grid(generator, conditional: bool, noise_dim: int, seed: int, path: Pa
     else:
         noise = rng.standard_normal((100, noise_dim)).astype(np.float32)
         grid = image_grid(to_uint8(generate(generator, noise, None)), 10, 10)
-    grid.save(path)
+    save_atomic(path, grid.save)

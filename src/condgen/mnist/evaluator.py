@@ -15,6 +15,7 @@ import numpy as np
 from keras import layers
 
 from condgen.core import runtime
+from condgen.core.files import save_atomic, write_text_atomic
 from condgen.mnist import data as mnist
 from condgen.mnist.config import EvaluatorConfig
 
@@ -65,9 +66,9 @@ def train_classifier(
     _, accuracy = model.evaluate(
         mnist.to_model_range(x_test), y_test.astype(np.int32), verbose=0, batch_size=256
     )
-    model.save(out / "evaluator.keras")
+    save_atomic(out / "evaluator.keras", model.save)
     metrics = {"test_accuracy": round(float(accuracy), 6), "test_images": int(len(y_test))}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_text_atomic(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return metrics
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from condgen.core import baselines, evaluation, runtime
+from condgen.core.files import save_atomic, write_text_atomic
 from condgen.core.metrics import rounded
 from condgen.core.plots import GRID_ROWS, comparison_sheet, loss_curves
 from condgen.pix2pix import data as paired
@@ -106,14 +107,14 @@ def evaluate(
         segment=segment,
     )
     result = rounded(result)
-    (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_text_atomic(out / "metrics.json", json.dumps(result, indent=2) + "\n")
 
     rows = min(GRID_ROWS, len(test_a))
     sheet = comparison_sheet(
         [test_a[:rows], trivial["colour_map"][:rows], outputs[:rows], test_b[:rows]],
         ["input", "colour map", "output", "target"],
     )
-    sheet.save(out / "grid.png")
+    save_atomic(out / "grid.png", sheet.save)
     history = pd.read_csv(model_dir / "history.csv")
     loss_curves(history, LOSS_COLUMNS, out / "losses.png", "pix2pix losses per epoch")
     return result

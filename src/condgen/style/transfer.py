@@ -14,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from condgen.core import runtime, tracking
 from condgen.core.backbones import FeatureExtractor
+from condgen.core.files import save_atomic, write_text_atomic
 from condgen.core.images import to_rgb, unit_to_uint8
 from condgen.style import baselines
 from condgen.style.config import StyleConfig
@@ -156,7 +157,7 @@ def _loss_plot(histories: dict[str, pd.DataFrame], path: Path) -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    fig.savefig(path)
+    save_atomic(path, fig.savefig)
     plt.close(fig)
 
 
@@ -189,10 +190,10 @@ def run(config: StyleConfig, seed: int, out_dir: str | Path, *, log_to_mlflow: b
         objective = make_objective(config, extractor, content, style)
         trivial = baselines.baseline_images(content, style)
         scores = {name: baselines.score(objective, b) for name, b in trivial.items()}
-        Image.fromarray(unit_to_uint8(image)).save(out / "images" / f"{name}.png")
+        save_atomic(out / "images" / f"{name}.png", Image.fromarray(unit_to_uint8(image)).save)
         frame = pd.DataFrame(history)[list(LOSS_TERMS)]
         frame.insert(0, "step", range(len(frame)))
-        frame.to_csv(out / "losses" / f"{name}.csv", index=False)
+        write_text_atomic(out / "losses" / f"{name}.csv", frame.to_csv(index=False))
         histories[name] = frame
         rows.append((content, style, trivial["colour_transfer"], image))
         first, last = float(frame["total"].iloc[0]), float(frame["total"].iloc[-1])
@@ -204,9 +205,9 @@ def run(config: StyleConfig, seed: int, out_dir: str | Path, *, log_to_mlflow: b
         }
         baselines.compare_losses(metrics[name], baselines.score(objective, image), scores)
         print(f"stylised {name} in {seconds:.1f} s", flush=True)
-    comparison_rows(rows).save(out / "sheet.png")
+    save_atomic(out / "sheet.png", comparison_rows(rows).save)
     _loss_plot(histories, out / "losses.png")
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_text_atomic(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     if log_to_mlflow:
         _log_run(config, seed, out, histories, metrics)
     return metrics
