@@ -95,6 +95,14 @@ def _predict_local(model: str, alias: str, rows: dict):
             "Run `dvc repro` first, or set MLFLOW_TRACKING_URI to the store that has it."
         ) from err
     frame = pd.DataFrame(rows)
+    # Versions registered before the numbers were untyped declare double columns, and MLflow
+    # will not turn an integer column into one: give each column the type the version asks for.
+    from mlflow.types import DataType
+
+    schema = pyfunc.metadata.get_input_schema()
+    for spec in schema.inputs if schema is not None else []:
+        if spec.name in frame.columns and spec.type == DataType.double:
+            frame[spec.name] = frame[spec.name].astype("float64")
     try:
         return pyfunc.predict(frame)
     except mlflow.exceptions.MlflowException as err:
