@@ -13,13 +13,15 @@ which gives its reference outputs and its duration; then run again and killed (t
 process group) at a uniformly random moment of that duration (training stages: after their
 first backup, so that the kill falls into a later epoch), then ``dvc repro -s`` finishes it and
 its outputs are compared with the reference. Registration outputs name a new MLflow version on
-every run, so they are reported but not compared. Prints one line per stage and a summary.
+every run, so they are reported but not compared; a run.json is compared without its MLflow
+run id and training time. Prints one line per stage and a summary.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
 import signal
@@ -59,10 +61,18 @@ def stage_outputs(project: Path, stage: str) -> list[Path]:
     return paths
 
 
+# Facts of one session, not results: the MLflow run a training logged into, and its time.
+SESSION_KEYS = ("run_id", "train_seconds_last_session")
+
+
 def digest(path: Path) -> str:
-    """Weights for a Keras file (it carries its save date), bytes for anything else."""
+    """Weights for a Keras file (it carries its save date), a run.json without its session
+    facts, bytes for anything else."""
     if not path.is_file():
         return "missing"
+    if path.name == "run.json":
+        facts = {k: v for k, v in json.loads(path.read_text()).items() if k not in SESSION_KEYS}
+        return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
     if path.suffix == ".keras":
         import keras
 
