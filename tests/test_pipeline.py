@@ -80,7 +80,7 @@ def project(tmp_path_factory) -> Path:
     shutil.copytree(ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
     run([str(BIN / "dvc"), "init", "--no-scm", "-q"], root)
-    run([str(BIN / "dvc"), "repro"], root)
+    run([str(BIN / "dvc"), "repro"], root, timeout=1800)
     return root
 
 
@@ -381,7 +381,7 @@ def test_forced_rerun_gives_identical_weights_and_metrics_and_keeps_the_champion
     assert len(weights) >= 9  # evaluator, segmenters, 3 MNIST generators, Pix2Pix, CycleGAN x 2
     for model in MNIST:
         assert json.loads((project / f"models/{model}/run.json").read_text())["steps"] == 20
-    run([str(BIN / "dvc"), "repro", "--force"], project)
+    run([str(BIN / "dvc"), "repro", "--force"], project, timeout=1800)  # all 30 stages again
     assert metrics_of(project) == first
     assert model_digests(project) == weights
     for model in MODELS:
