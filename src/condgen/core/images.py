@@ -183,6 +183,22 @@ def jitter_size(size: int) -> int:
     return int(size * 286 / 256 + 0.5)
 
 
+def jitter(image: tf.Tensor, size: int, seed: int, draw: tf.Tensor, method: str) -> tf.Tensor:
+    """The papers' jitter of one (H, W, C) image: resize to :func:`jitter_size` (``method``),
+    crop back to ``size`` at a random place and mirror at random, both keyed statelessly by
+    the stream's ``seed`` and the ``draw`` number (:func:`condgen.core.stream.draw_key`)."""
+    import tensorflow as tf
+
+    from condgen.core.stream import draw_key
+
+    load = jitter_size(size)
+    image = tf.image.resize(image, [load, load], method=method)
+    image = tf.image.stateless_random_crop(
+        image, [size, size, image.shape[-1]], seed=draw_key(seed, 1, draw)
+    )
+    return tf.image.stateless_random_flip_left_right(image, seed=draw_key(seed, 2, draw))
+
+
 def write_atomically(out: Path, files: dict[str, bytes | dict[str, np.ndarray]]) -> None:
     """Write every file under a hidden temporary name, then rename them all into place.
 

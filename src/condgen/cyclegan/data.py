@@ -34,7 +34,6 @@ from condgen.core.images import (
     DataError,
     cap,
     hold_out,
-    jitter_size,
     list_files,
     load_arrays,
     problems_error,
@@ -344,24 +343,18 @@ def make_train_dataset(
     """
     import tensorflow as tf
 
-    from condgen.core.stream import batched_items, draw_key
+    from condgen.core.images import jitter as images_jitter
+    from condgen.core.stream import batched_items
 
     _check_domains(a, b, batch_size)
     size = a.shape[1]
-    load = jitter_size(size)
 
     def domain(images: np.ndarray, key: int) -> tf.data.Dataset:
         domain_seed = _seed(seed, key)
 
         def augment(draw: tf.Tensor, image: tf.Tensor) -> tf.Tensor:
             if jitter:
-                image = tf.image.resize(image, [load, load], method="bilinear")
-                image = tf.image.stateless_random_crop(
-                    image, [size, size, 3], seed=draw_key(domain_seed, 1, draw)
-                )
-                image = tf.image.stateless_random_flip_left_right(
-                    image, seed=draw_key(domain_seed, 2, draw)
-                )
+                image = images_jitter(image, size, domain_seed, draw, "bilinear")
             return (to_model_range(image),)
 
         return batched_items((images,), domain_seed, batch_size, start_step, augment, per_item=True)

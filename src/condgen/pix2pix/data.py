@@ -292,24 +292,17 @@ def make_train_dataset(
     """
     import tensorflow as tf
 
-    from condgen.core.stream import batched_items, draw_key
+    from condgen.core.stream import batched_items
 
     _check_pairs(a, b)
     if len(a) < batch_size:
         raise ValueError(f"batch_size ({batch_size}) is larger than the {len(a)} training pairs")
     size = a.shape[1]
-    load = images.jitter_size(size)
 
     def augment(draw, image_a, image_b):
         stacked = tf.concat([image_a, image_b], axis=-1)
         if jitter:
-            stacked = tf.image.resize(stacked, [load, load], method="nearest")
-            stacked = tf.image.stateless_random_crop(
-                stacked, [size, size, 6], seed=draw_key(seed, 1, draw)
-            )
-            stacked = tf.image.stateless_random_flip_left_right(
-                stacked, seed=draw_key(seed, 2, draw)
-            )
+            stacked = images.jitter(stacked, size, seed, draw, "nearest")
         stacked = images.to_model_range(stacked)
         return stacked[..., :3], stacked[..., 3:]
 
