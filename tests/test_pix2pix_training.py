@@ -55,6 +55,10 @@ def test_data_without_class_maps_gets_a_note_instead_of_a_segmenter(tmp_path):
         Segmenters.load(tmp_path / "elsewhere", stage.STAGE)
 
 
+# 8 pairs in batches of 2: 4 steps an epoch, all in one execution (steps_per_execution 10).
+CONFIG = Pix2PixConfig(epochs=2, batch_size=2, base_filters=8)
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, segmenter):
     from condgen.pix2pix import evaluate as evaluation
@@ -64,10 +68,9 @@ def trained(tmp_path_factory, segmenter):
     paired.prepare(
         PairedDataConfig(image_size=32, num_train=8, num_test=4), 0, root / "data", root / "raw"
     )
-    config = Pix2PixConfig(epochs=2, batch_size=2, base_filters=8)
     info = training.train(
         MODELS["pix2pix"],
-        config,
+        CONFIG,
         0,
         root / "data",
         root / "model",
@@ -76,7 +79,7 @@ def trained(tmp_path_factory, segmenter):
         verbose=0,
     )
     result = evaluation.evaluate(
-        config.train_mode_at_test,
+        CONFIG.train_mode_at_test,
         0,
         root / "model",
         root / "data",
@@ -84,6 +87,36 @@ def trained(tmp_path_factory, segmenter):
         segmenter[0] / "model",
     )
     return root, info, result
+
+
+@pytest.mark.parametrize("kill_at", ["step:6", "backup:2"])
+def test_a_killed_training_resumes_to_the_uninterrupted_weights_and_history(
+    trained, tmp_path, kill_at, train_in_child, weights_digest
+):
+    """SIGKILL mid-epoch 2 or halfway through its backup, then the stage is run again: the
+    generator, and every loss of the history to the last bit, as without the kill."""
+    from condgen.pix2pix import train as training
+
+    root = trained[0]
+    train_in_child(
+        "pix2pix", CONFIG, root / "data", tmp_path / "m", tmp_path / "ckpt", kill_at=kill_at
+    )
+    assert (tmp_path / "ckpt" / "backup.npz").is_file() and not (tmp_path / "m").exists()
+    training.train(
+        MODELS["pix2pix"],
+        CONFIG,
+        0,
+        root / "data",
+        tmp_path / "m",
+        tmp_path / "ckpt",
+        log_to_mlflow=False,
+        verbose=0,
+    )
+    name = "generator.keras"
+    assert weights_digest(tmp_path / "m" / name) == weights_digest(root / "model" / name)
+    assert (tmp_path / "m" / "history.csv").read_bytes() == (
+        root / "model" / "history.csv"
+    ).read_bytes()
 
 
 def test_training_writes_generator_and_history(trained):

@@ -187,9 +187,11 @@ def register(
     metrics = json.loads((report_dir / "metrics.json").read_text())
     metric = spec.metric_of(metrics)
     score = float(metrics[metric])
-    meta_path = Path(tempfile.mkdtemp(prefix="condgen-meta-")) / "serving_meta.json"
+    # log_model copies the file into the artifact store; the folder goes when it has.
+    meta_dir = tempfile.TemporaryDirectory(prefix="condgen-meta-")
+    meta_path = Path(meta_dir.name) / "serving_meta.json"
     meta_path.write_text(json.dumps(spec.serving_meta(model_dir)))
-    with start_model_run(model, model_dir) as run:
+    with meta_dir, start_model_run(model, model_dir) as run:
         # The champion policy reads the metric from the version's run: make sure it is there
         # even when the training run was lost and this is a recovered run.
         mlflow.log_metric(metric, score)

@@ -17,7 +17,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from condgen.core import losses
-from condgen.core.adversarial import AdversarialModel, replica_share
+from condgen.core.adversarial import AdversarialModel, loss_tracker, replica_share
 from condgen.core.layers import (
     CHANGES,
     build_unet_generator,
@@ -283,7 +283,7 @@ class CycleGAN(AdversarialModel):
             "d_a_loss",
             "d_b_loss",
         )
-        self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
+        self.trackers = {n: loss_tracker(n) for n in names}
         self.built = True
 
     # AdversarialModel's interface: the "generator" serving A -> B, and each optimizer's side.

@@ -7,7 +7,7 @@ import tensorflow as tf
 from keras import ops
 
 from condgen.core import losses
-from condgen.core.adversarial import AdversarialModel, replica_share
+from condgen.core.adversarial import AdversarialModel, loss_tracker, replica_share
 from condgen.mnist.augment import diff_augment, parse_policy
 from condgen.mnist.data import NUM_CLASSES
 
@@ -60,10 +60,10 @@ class GAN(AdversarialModel):
         self.noise_dim = noise_dim
         self.conditional = conditional
         self.noise_seed = keras.random.SeedGenerator(seed)
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")
-        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self.g_loss_tracker = loss_tracker("g_loss")
+        self.d_loss_tracker = loss_tracker("d_loss")
+        self.d_real_tracker = loss_tracker("d_real")
+        self.d_fake_tracker = loss_tracker("d_fake")
 
     @property
     def metrics(self):

@@ -13,7 +13,7 @@ import tensorflow as tf
 from keras import layers
 
 from condgen.core import losses
-from condgen.core.adversarial import AdversarialModel, replica_share
+from condgen.core.adversarial import AdversarialModel, loss_tracker, replica_share
 from condgen.core.layers import (
     build_unet_generator,
     check_image_size,
@@ -68,10 +68,10 @@ class Pix2Pix(AdversarialModel):
         self.generator = generator
         self.discriminator = discriminator
         self.l1_weight = float(l1_weight)
-        self.g_gan_loss_tracker = keras.metrics.Mean(name="g_gan_loss")
-        self.g_l1_loss_tracker = keras.metrics.Mean(name="g_l1_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_gan_loss_tracker = loss_tracker("g_gan_loss")
+        self.g_l1_loss_tracker = loss_tracker("g_l1_loss")
+        self.g_loss_tracker = loss_tracker("g_loss")
+        self.d_loss_tracker = loss_tracker("d_loss")
         # The networks are functional models, built on construction.
         self.built = True
 
