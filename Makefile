@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MLFLOW_DISABLE_TELEMETRY := true
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: pipeline test lint lock clean-venv
+.PHONY: pipeline test install lock clean-venv
 
 pipeline: $(STAMP)  ## run the whole pipeline (download/prepare, train, evaluate, register)
 	dvc repro
@@ -16,6 +16,8 @@ test: $(STAMP)  ## run the test suite (unit tests + a tiny end-to-end pipeline a
 	ruff check src tests benchmarks
 	ruff format --check src tests benchmarks
 	pytest
+
+install: $(STAMP)  ## only create the virtual environment (both targets above do it first)
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)

@@ -12,9 +12,11 @@ a copy with tiny params): each stage is first re-run uninterrupted (``dvc repro 
 which gives its reference outputs and its duration; then run again and killed (the whole
 process group) at a uniformly random moment of that duration (training stages: after their
 first backup, so that the kill falls into a later epoch), then ``dvc repro -s`` finishes it and
-its outputs are compared with the reference. Registration outputs name a new MLflow version on
-every run, so they are reported but not compared; a run.json is compared without its MLflow
-run id and training time. Prints one line per stage and a summary.
+its outputs are compared with the reference. A kill that falls while ``dvc`` rewrites dvc.lock
+leaves that file empty (DVC writes it in place); the script then removes it, as
+docs/REPRODUCIBILITY.md tells a user to, and says so. Registration outputs name a new MLflow
+version on every run, so they are reported but not compared; a run.json is compared without
+its MLflow run id and training time. Prints one line per stage and a summary.
 """
 
 from __future__ import annotations
@@ -109,6 +111,19 @@ def finish(proc: subprocess.Popen, what: str) -> None:
         raise SystemExit(f"{what} failed:\n{err[-3000:]}")
 
 
+def lock_is_broken(project: Path) -> bool:
+    """Whether dvc.lock was cut short: DVC rewrites it in place after each stage, so a kill of
+    ``dvc`` itself at that moment leaves it empty or half-written."""
+    lock = project / "dvc.lock"
+    if not lock.is_file():
+        return False
+    try:
+        data = yaml.safe_load(lock.read_text())
+    except yaml.YAMLError:
+        return True
+    return not (isinstance(data, dict) and "schema" in data and "stages" in data)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", required=True, type=Path)
@@ -143,6 +158,9 @@ def main() -> None:
         proc.wait()
         at = time.perf_counter() - began
         resumed_from = backup.is_file()
+        lock_lost = killed and lock_is_broken(project)
+        if lock_lost:  # docs/REPRODUCIBILITY.md: remove it, dvc repro re-runs or restores
+            (project / "dvc.lock").unlink()
         finish(dvc(project, "repro", "-s", stage), f"{stage} (after the kill)")
         after = outputs_of(project, stage)
         compared = {k: v for k, v in reference.items() if not k.endswith("registration.json")}
@@ -152,6 +170,7 @@ def main() -> None:
             f"{stage:28s} {duration:7.1f} s uninterrupted; "
             + (f"killed at {at:6.1f} s" if killed else "finished before the kill")
             + (" (a backup was there)" if resumed_from else "")
+            + (" (dvc was writing dvc.lock: removed)" if lock_lost else "")
             + f"; {len(compared)} outputs {'identical' if same else 'DIFFER'}",
             flush=True,
         )
