@@ -795,6 +795,82 @@ def test_bad_cli_arguments_exit_2_before_any_model_is_loaded(
     assert everything_under(inputs) == before  # no output written
 
 
+@pytest.mark.parametrize(
+    ("layout", "argv", "message"),
+    [
+        pytest.param(
+            {}, ["models"], "no condgen project at or above {in} (no dvc.yaml)", id="no-project"
+        ),
+        pytest.param(
+            {"dvc.yaml": "stages: {}\n"},
+            ["models"],
+            "{in} has no mlflow.db yet: run `make pipeline`",
+            id="project-before-its-pipeline",
+        ),
+        pytest.param(
+            {},
+            ["generate", "--model", "gan", "-o", "{in}/grid.png"],
+            "no condgen project at or above {in}",
+            id="generate-outside-a-project",
+        ),
+        pytest.param(
+            {"dvc.yaml": "stages: {}\n"},
+            ["serve", "--model", "gan"],
+            "{in} has no mlflow.db yet",
+            id="serve-before-the-pipeline",
+        ),
+        pytest.param(
+            {}, ["serve", "--model", "gan", "--port", "70000"], "between 1 and 65535", id="port"
+        ),
+    ],
+)
+def test_registry_commands_outside_a_project_create_no_store(
+    tmp_path, monkeypatch, capsys, layout, argv, message
+):
+    """MLflow would create an empty mlflow.db wherever the command runs and answer "no
+    champion"; the command says where it looked instead."""
+    from condgen import cli
+
+    for name, text in layout.items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    for var in ("MLFLOW_TRACKING_URI", "CONDGEN_ROOT"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(SystemExit) as stop:
+        cli.main([a.replace("{in}", str(tmp_path)) for a in argv])
+    assert stop.value.code == 2
+    assert message.replace("{in}", str(tmp_path)) in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(layout)
+
+
+def test_serve_on_a_busy_port_says_so_before_loading_anything(tmp_path, monkeypatch, capsys):
+    import socket
+
+    from condgen import cli
+
+    monkeypatch.chdir(tmp_path)  # no project: the port is checked first
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(SystemExit) as stop:
+            cli.main(["serve", "--model", "cgan", "--port", str(port)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--port {port}: cannot listen on 127.0.0.1:{port} (Address already in use)" in err
+    assert "choose another with --port" in err
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    from condgen import cli
+
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out == f"condgen {version('condgen')}\n"
+
+
 # --- serving requests ------------------------------------------------------------------------
 
 GOOD_IMAGE = base64.b64encode(SQUARE).decode()

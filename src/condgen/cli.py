@@ -59,6 +59,51 @@ def _check_seed(seed: int, count: int = 1) -> None:
         raise CliError(f"--seed {seed}: give 0 to {MAX_SEED - count + 1}{taken}")
 
 
+def _store_uri() -> str:
+    """The registry's tracking URI; outside a project, or before its first pipeline run, an
+    error that says where the store is looked for (MLflow would create an empty one)."""
+    from condgen.core import tracking
+
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    root = tracking.project_root()
+    if not (root / "dvc.yaml").is_file():
+        raise CliError(
+            f"no condgen project at or above {root} (no dvc.yaml): run this inside the project "
+            "folder, or set CONDGEN_ROOT=<project folder> or MLFLOW_TRACKING_URI=<store>"
+        )
+    if not (root / "mlflow.db").is_file():
+        raise CliError(
+            f"{root} has no mlflow.db yet: run `make pipeline` (or `dvc repro`) there first, "
+            "or set MLFLOW_TRACKING_URI to the store that has the models"
+        )
+    return tracking.tracking_uri()
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse a port another program listens on, before MLflow starts (it would fail after
+    loading the model, with the reason deep in a traceback)."""
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise CliError(f"--port {port}: choose a port between 1 and 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        raise CliError(f"--host {host}: not an address of this machine ({err.strerror})") from err
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as err:
+            raise CliError(
+                f"--port {port}: cannot listen on {host}:{port} ({err.strerror}); another "
+                "program (an `mlflow ui`, an earlier `condgen serve`?) may hold it: choose "
+                "another with --port"
+            ) from err
+
+
 def _model_uri(model: str, alias: str) -> str:
     from condgen.core import tracking
 
@@ -83,15 +128,15 @@ def _predict_local(model: str, alias: str, rows: dict):
     import mlflow
     import pandas as pd
 
-    from condgen.core import tracking
 
-    mlflow.set_tracking_uri(tracking.tracking_uri())
+    store = _store_uri()
+    mlflow.set_tracking_uri(store)
     uri = _model_uri(model, alias)
     try:
         pyfunc = mlflow.pyfunc.load_model(uri)
     except mlflow.exceptions.MlflowException as err:
         raise CliError(
-            f"cannot load {uri} from {tracking.tracking_uri()}: {err.message.splitlines()[0]}. "
+            f"cannot load {uri} from {store}: {err.message.splitlines()[0]}. "
             "Run `dvc repro` first, or set MLFLOW_TRACKING_URI to the store that has it."
         ) from err
     frame = pd.DataFrame(rows)
@@ -255,10 +300,9 @@ def cmd_stylize(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from condgen.core import tracking
-
+    _check_port_free(args.host, args.port)
     env = dict(os.environ)
-    env.setdefault("MLFLOW_TRACKING_URI", tracking.tracking_uri())
+    env["MLFLOW_TRACKING_URI"] = _store_uri()
     env.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     # `--env-manager local` starts uvicorn by name, so this interpreter's bin must be on PATH.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
@@ -285,7 +329,7 @@ def cmd_models(args: argparse.Namespace) -> None:
 
     from condgen.core import tracking
 
-    mlflow.set_tracking_uri(tracking.tracking_uri())
+    mlflow.set_tracking_uri(_store_uri())
     client = MlflowClient()
     table = []
     for model in SERVED_MODELS:
@@ -307,7 +351,10 @@ def cmd_models(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from importlib.metadata import version
+
     parser = argparse.ArgumentParser(prog="condgen", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"condgen {version('condgen')}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="draw digits from a registered MNIST generator")
@@ -356,9 +403,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve models:/condgen-<model>@champion over HTTP")
     serve.add_argument("--model", choices=SERVED_MODELS, required=True)
-    serve.add_argument("--alias", default="champion")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--alias", default="champion", help="registry alias (default: champion)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=5000, help="port to listen on (default: 5000)")
     serve.set_defaults(func=cmd_serve)
 
     models = sub.add_parser("models", help="list registered models and their champions")
