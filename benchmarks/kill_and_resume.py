@@ -10,9 +10,10 @@ outputs an uninterrupted run has (weights bit for bit, metrics and grids byte fo
 Run it in a project where ``dvc repro`` has finished (a fresh clone after ``make pipeline``, or
 a copy with tiny params): each stage is first re-run uninterrupted (``dvc repro --force -s``),
 which gives its reference outputs and its duration; then run again and killed (the whole
-process group) at a uniformly random moment of that duration (training stages: after their
-first backup, so that the kill falls into a later epoch), then ``dvc repro -s`` finishes it and
-its outputs are compared with the reference. A kill that falls while ``dvc`` rewrites dvc.lock
+process group) at a uniformly random moment of that duration (training stages: between their
+first backup and the end, as the uninterrupted run timed them, so that the kill falls into a
+later epoch), then ``dvc repro -s`` finishes it and its outputs are compared with the
+reference. A kill that falls while ``dvc`` rewrites dvc.lock
 leaves that file empty (DVC writes it in place); the script then removes it, as
 docs/REPRODUCIBILITY.md tells a user to, and says so. Registration outputs name a new MLflow
 version on every run, so they are reported but not compared; a run.json is compared without
@@ -135,20 +136,29 @@ def main() -> None:
     stages = args.stages or [s for s in stage_names(project) if not s.startswith("inputs@")]
     results = []
     for stage in stages:
-        start = time.perf_counter()
-        finish(dvc(project, "repro", "--force", "-s", stage), f"{stage} (uninterrupted)")
-        duration = time.perf_counter() - start
-        reference = outputs_of(project, stage)
-
         model = stage.partition("@")[2] or stage.removeprefix("train_")
         backup = project / "checkpoints" / model / "backup.npz"
         training = stage.startswith("train@") or stage in ("train_pix2pix", "train_cyclegan")
+        start = time.perf_counter()
+        proc = dvc(project, "repro", "--force", "-s", stage)
+        first_backup = None  # when the first backup appeared: the rest is later epochs
+        while proc.poll() is None:
+            if training and first_backup is None and backup.is_file():
+                first_backup = time.perf_counter() - start
+            time.sleep(0.05)
+        finish(proc, f"{stage} (uninterrupted)")
+        duration = time.perf_counter() - start
+        reference = outputs_of(project, stage)
+
         proc = dvc(project, "repro", "--force", "-s", stage)
         began = time.perf_counter()
-        if training:  # into a later epoch: after the first backup
+        if training and first_backup is not None:
+            # Into a later epoch: after the first backup, before the training's end.
             while proc.poll() is None and not backup.is_file():
-                time.sleep(0.2)
-        wait = rng.uniform(0.05, 0.9) * duration * (0.5 if training else 1.0)
+                time.sleep(0.05)
+            wait = rng.uniform(0.0, 0.9) * (duration - first_backup)
+        else:
+            wait = rng.uniform(0.05, 0.9) * duration
         deadline = time.perf_counter() + wait
         while proc.poll() is None and time.perf_counter() < deadline:
             time.sleep(0.05)
@@ -171,7 +181,11 @@ def main() -> None:
             + (f"killed at {at:6.1f} s" if killed else "finished before the kill")
             + (" (a backup was there)" if resumed_from else "")
             + (" (dvc was writing dvc.lock: removed)" if lock_lost else "")
-            + f"; {len(compared)} outputs {'identical' if same else 'DIFFER'}",
+            + (
+                f"; {len(compared)} outputs {'identical' if same else 'DIFFER'}"
+                if compared
+                else "; nothing to compare (each registration is a new MLflow version)"
+            ),
             flush=True,
         )
         if not same:
