@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import requests
 import yaml
@@ -190,6 +191,19 @@ def test_second_repro_does_no_work(project):
     assert ran == {"inputs@pix2pix", "inputs@cyclegan", "inputs@style"}, out
     status = json.loads(run([str(BIN / "dvc"), "status", "--json"], project).stdout)
     assert set(status) == ran and all(v == ["always changed"] for v in status.values()), status
+
+
+def test_dvc_plots_draw_every_loss_column_once(project):
+    """The loss curves are the top-level plots, each with all its columns; a history.csv does
+    not also get a one-column chart of its own."""
+    shown = json.loads(run([str(BIN / "dvc"), "plots", "show", "--json"], project).stdout)
+    names = set(shown["data"])
+    assert {"losses", "pix2pix_losses", "cyclegan_losses"} <= names
+    assert not any(name.endswith("history.csv") for name in names), names
+    columns = pd.read_csv(project / "models/cyclegan/history.csv").columns
+    spec = yaml.safe_load((project / "dvc.yaml").read_text())["plots"]
+    drawn = next(p["cyclegan_losses"] for p in spec if "cyclegan_losses" in p)
+    assert set(drawn["y"]["models/cyclegan/history.csv"]) == set(columns) - {"epoch", "g_loss"}
 
 
 def test_mlflow_run_has_losses_metrics_and_artifacts(project):
