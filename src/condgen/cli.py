@@ -128,7 +128,6 @@ def _predict_local(model: str, alias: str, rows: dict):
     import mlflow
     import pandas as pd
 
-
     store = _store_uri()
     mlflow.set_tracking_uri(store)
     uri = _model_uri(model, alias)
