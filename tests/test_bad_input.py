@@ -776,6 +776,16 @@ CLI_CASES = [
 ]
 
 
+def refusal(argv: list[str], capsys) -> str:
+    """Run ``condgen argv``; it must stop with exit code 2. Returns what it wrote to stderr."""
+    from condgen import cli
+
+    with pytest.raises(SystemExit) as stop:
+        cli.main(argv)
+    assert stop.value.code == 2
+    return capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("argv", "message"), CLI_CASES)
 def test_bad_cli_arguments_exit_2_before_any_model_is_loaded(
     inputs, monkeypatch, capsys, argv, message
@@ -788,10 +798,8 @@ def test_bad_cli_arguments_exit_2_before_any_model_is_loaded(
     monkeypatch.setattr(cli, "_predict_local", no_model)
     monkeypatch.setattr(cli, "_predict_http", no_model)
     before = everything_under(inputs)
-    with pytest.raises(SystemExit) as stop:
-        cli.main([a.replace("{in}", str(inputs)) for a in argv])
-    assert stop.value.code == 2
-    assert message.replace("{in}", str(inputs)) in capsys.readouterr().err
+    err = refusal([a.replace("{in}", str(inputs)) for a in argv], capsys)
+    assert message.replace("{in}", str(inputs)) in err
     assert everything_under(inputs) == before  # no output written
 
 
@@ -829,34 +837,25 @@ def test_registry_commands_outside_a_project_create_no_store(
 ):
     """MLflow would create an empty mlflow.db wherever the command runs and answer "no
     champion"; the command says where it looked instead."""
-    from condgen import cli
-
     for name, text in layout.items():
         (tmp_path / name).write_text(text)
     monkeypatch.chdir(tmp_path)
     for var in ("MLFLOW_TRACKING_URI", "CONDGEN_ROOT"):
         monkeypatch.delenv(var, raising=False)
-    with pytest.raises(SystemExit) as stop:
-        cli.main([a.replace("{in}", str(tmp_path)) for a in argv])
-    assert stop.value.code == 2
-    assert message.replace("{in}", str(tmp_path)) in capsys.readouterr().err
+    err = refusal([a.replace("{in}", str(tmp_path)) for a in argv], capsys)
+    assert message.replace("{in}", str(tmp_path)) in err
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(layout)
 
 
 def test_serve_on_a_busy_port_says_so_before_loading_anything(tmp_path, monkeypatch, capsys):
     import socket
 
-    from condgen import cli
-
     monkeypatch.chdir(tmp_path)  # no project: the port is checked first
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        with pytest.raises(SystemExit) as stop:
-            cli.main(["serve", "--model", "cgan", "--port", str(port)])
-    assert stop.value.code == 2
-    err = capsys.readouterr().err
+        err = refusal(["serve", "--model", "cgan", "--port", str(port)], capsys)
     assert f"--port {port}: cannot listen on 127.0.0.1:{port} (Address already in use)" in err
     assert "choose another with --port" in err
 

@@ -59,25 +59,24 @@ def test_data_without_class_maps_gets_a_note_instead_of_a_segmenter(tmp_path):
 CONFIG = Pix2PixConfig(epochs=2, batch_size=2, base_filters=8)
 
 
+def train(data, out, ckpt) -> dict:
+    """The train stage's work in this process, without MLflow."""
+    from condgen.pix2pix import train as training
+
+    return training.train(
+        MODELS["pix2pix"], CONFIG, 0, data, out, ckpt, log_to_mlflow=False, verbose=0
+    )
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, segmenter):
     from condgen.pix2pix import evaluate as evaluation
-    from condgen.pix2pix import train as training
 
     root = tmp_path_factory.mktemp("pix2pix")
     paired.prepare(
         PairedDataConfig(image_size=32, num_train=8, num_test=4), 0, root / "data", root / "raw"
     )
-    info = training.train(
-        MODELS["pix2pix"],
-        CONFIG,
-        0,
-        root / "data",
-        root / "model",
-        root / "ckpt",
-        log_to_mlflow=False,
-        verbose=0,
-    )
+    info = train(root / "data", root / "model", root / "ckpt")
     result = evaluation.evaluate(
         CONFIG.train_mode_at_test,
         0,
@@ -95,23 +94,12 @@ def test_a_killed_training_resumes_to_the_uninterrupted_weights_and_history(
 ):
     """SIGKILL mid-epoch 2 or halfway through its backup, then the stage is run again: the
     generator, and every loss of the history to the last bit, as without the kill."""
-    from condgen.pix2pix import train as training
-
     root = trained[0]
     train_in_child(
         "pix2pix", CONFIG, root / "data", tmp_path / "m", tmp_path / "ckpt", kill_at=kill_at
     )
     assert (tmp_path / "ckpt" / "backup.npz").is_file() and not (tmp_path / "m").exists()
-    training.train(
-        MODELS["pix2pix"],
-        CONFIG,
-        0,
-        root / "data",
-        tmp_path / "m",
-        tmp_path / "ckpt",
-        log_to_mlflow=False,
-        verbose=0,
-    )
+    train(root / "data", tmp_path / "m", tmp_path / "ckpt")
     name = "generator.keras"
     assert weights_digest(tmp_path / "m" / name) == weights_digest(root / "model" / name)
     assert (tmp_path / "m" / "history.csv").read_bytes() == (

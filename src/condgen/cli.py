@@ -64,19 +64,19 @@ def _store_uri() -> str:
     error that says where the store is looked for (MLflow would create an empty one)."""
     from condgen.core import tracking
 
-    if os.environ.get("MLFLOW_TRACKING_URI"):
-        return os.environ["MLFLOW_TRACKING_URI"]
-    root = tracking.project_root()
-    if not (root / "dvc.yaml").is_file():
-        raise CliError(
-            f"no condgen project at or above {root} (no dvc.yaml): run this inside the project "
-            "folder, or set CONDGEN_ROOT=<project folder> or MLFLOW_TRACKING_URI=<store>"
-        )
-    if not (root / "mlflow.db").is_file():
-        raise CliError(
-            f"{root} has no mlflow.db yet: run `make pipeline` (or `dvc repro`) there first, "
-            "or set MLFLOW_TRACKING_URI to the store that has the models"
-        )
+    if not os.environ.get("MLFLOW_TRACKING_URI"):  # the user's own store needs no project
+        root = tracking.project_root()
+        if not (root / "dvc.yaml").is_file():
+            raise CliError(
+                f"no condgen project at or above {root} (no dvc.yaml): run this inside the "
+                "project folder, or set CONDGEN_ROOT=<project folder> or "
+                "MLFLOW_TRACKING_URI=<store>"
+            )
+        if not (root / "mlflow.db").is_file():
+            raise CliError(
+                f"{root} has no mlflow.db yet: run `make pipeline` (or `dvc repro`) there "
+                "first, or set MLFLOW_TRACKING_URI to the store that has the models"
+            )
     return tracking.tracking_uri()
 
 

@@ -42,6 +42,7 @@ from condgen.core.images import (
     to_model_range,
     write_prepared,
 )
+from condgen.core.images import jitter as jitter_image  # `jitter` is a parameter below
 from condgen.cyclegan.config import UnpairedDataConfig
 from condgen.facades import scenes
 
@@ -343,7 +344,6 @@ def make_train_dataset(
     """
     import tensorflow as tf
 
-    from condgen.core.images import jitter as images_jitter
     from condgen.core.stream import batched_items
 
     _check_domains(a, b, batch_size)
@@ -354,7 +354,7 @@ def make_train_dataset(
 
         def augment(draw: tf.Tensor, image: tf.Tensor) -> tf.Tensor:
             if jitter:
-                image = images_jitter(image, size, domain_seed, draw, "bilinear")
+                image = jitter_image(image, size, domain_seed, draw, "bilinear")
             return (to_model_range(image),)
 
         return batched_items((images,), domain_seed, batch_size, start_step, augment, per_item=True)
