@@ -870,6 +870,78 @@ def test_version(capsys):
     assert stop.value.code == 0 and capsys.readouterr().out == f"condgen {version('condgen')}\n"
 
 
+def test_help_imports_neither_tensorflow_nor_mlflow_and_writes_nothing_to_stderr():
+    """``condgen --help`` and argument errors come before the heavy imports."""
+    code = (
+        "import sys\n"
+        "from condgen import cli\n"
+        "try:\n"
+        "    cli.main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'mlflow') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert "usage: condgen" in result.stdout and result.stdout.endswith("[]\n"), result.stdout
+
+
+def test_tensorflow_start_up_lines_are_filtered_and_other_stderr_kept():
+    """The start-up lines TensorFlow writes before its log settings apply are dropped when it is
+    imported; what the program itself writes to stderr stays."""
+    code = (
+        "import sys\n"
+        "from condgen.core.runtime import quiet_tensorflow\n"
+        "quiet_tensorflow()\n"
+        "print('before', file=sys.stderr, flush=True)\n"
+        "import tensorflow as tf\n"
+        "tf.constant(1.0) + 1.0\n"
+        "print('after', file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "before\nafter\n", result.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "noise"),
+    [
+        (
+            "WARNING: All log messages before absl::InitializeLog() is called are written to "
+            "STDERR",
+            True,
+        ),
+        (
+            "I0000 00:00:1796069717.059052   27280 port.cc:153] oneDNN custom operations are on.",
+            True,
+        ),
+        (
+            "I0000 00:00:1796069717.060276   27280 cudart_stub.cc:31] Could not find cuda drivers",
+            True,
+        ),
+        (
+            "E0000 00:00:1796069653.358646   27084 cuda_platform.cc:52] failed call to cuInit: "
+            "INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)",
+            True,
+        ),
+        ("E0000 00:00:1796069653.358646   27084 some_op.cc:52] a real error", False),
+        ("Traceback (most recent call last):", False),
+        ("UserWarning: something the user can act on", False),
+    ],
+)
+def test_start_up_noise_is_told_from_real_messages(line, noise):
+    from condgen.core import runtime
+
+    if "cuInit" in line and Path("/proc/driver/nvidia/version").exists():
+        noise = False  # with a driver, cuInit's failure is news
+    assert runtime._startup_noise(line) is noise
+
+
 # --- serving requests ------------------------------------------------------------------------
 
 GOOD_IMAGE = base64.b64encode(SQUARE).decode()

@@ -322,7 +322,42 @@ def cmd_serve(args: argparse.Namespace) -> None:
     os.execve(command[0], command, env)
 
 
+def _short(value: str | None, width: int = 8) -> str:
+    return "-" if value in (None, "", "unknown") else str(value)[:width]
+
+
+def _number(value: str | None) -> float | str | None:
+    """A version tag's metric value as a number (tags are strings), or the tag as it is."""
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return value
+
+
+def _version_row(version) -> dict:
+    tags = version.tags
+    return {
+        "version": int(version.version),
+        "created": version.creation_timestamp,
+        "primary_metric": tags.get("champion_primary_metric"),
+        "value": _number(tags.get("champion_value")),
+        "promoted": tags.get("champion_promoted") == "True",
+        "reason": tags.get("champion_reason"),
+        "data_md5": tags.get("evaluated_data_md5") or tags.get("data_md5"),
+        "git_commit": tags.get("git_commit"),
+        "run_id": version.run_id,
+    }
+
+
+def _print_table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
 def cmd_models(args: argparse.Namespace) -> None:
+    import datetime
+
     import mlflow
     from mlflow import MlflowClient
 
@@ -330,23 +365,88 @@ def cmd_models(args: argparse.Namespace) -> None:
 
     mlflow.set_tracking_uri(_store_uri())
     client = MlflowClient()
+    names = [tracking.registered_name(m) for m in ([args.model] if args.model else SERVED_MODELS)]
+    found = {
+        m.name: m
+        for m in client.search_registered_models(f"name LIKE '{tracking.registered_name('')}%'")
+    }
+    versions: dict[str, list] = {name: [] for name in names}
+    for version in client.search_model_versions(
+        f"name LIKE '{tracking.registered_name('')}%'", max_results=10_000
+    ):
+        if version.name in versions:
+            versions[version.name].append(version)
     table = []
-    for model in SERVED_MODELS:
-        name = tracking.registered_name(model)
-        try:
-            champion = client.get_model_version_by_alias(name, "champion")
-        except mlflow.exceptions.MlflowException:
-            table.append({"model": name, "champion": None})
-            continue
-        tags = champion.tags
+    for name in names:
+        model = found.get(name)
+        champion = (model.aliases or {}).get("champion") if model else None
+        rows = sorted((_version_row(v) for v in versions[name]), key=lambda r: r["version"])
+        # The champion's scores; without one, the latest version's (the table says so).
+        best = next((r for r in rows if str(r["version"]) == str(champion)), None)
+        best = best or (rows[-1] if rows else None)
         table.append(
             {
                 "model": name,
-                "champion": int(champion.version),
-                tags.get("champion_primary_metric", "metric"): tags.get("champion_value"),
+                "registered": model is not None,
+                "champion": int(champion) if champion else None,
+                "versions": len(rows),
+                "primary_metric": best["primary_metric"] if best else None,
+                "value": best["value"] if best else None,
+                "data_md5": best["data_md5"] if best else None,
+                "git_commit": best["git_commit"] if best else None,
+                **({"history": rows} if args.model else {}),
             }
         )
-    print(json.dumps(table, indent=2))
+    if args.json:
+        print(json.dumps(table if not args.model else table[0], indent=2))
+        return
+    if args.model:
+        rows = table[0]["history"]
+        if not rows:
+            print(f"{names[0]}: no versions registered (run the pipeline: dvc repro)")
+            return
+        champion = table[0]["champion"]
+
+        def when(ms: int) -> str:
+            return datetime.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
+
+        _print_table(
+            ["version", "created", "metric", "value", "data", "commit", "decision"],
+            [
+                [
+                    f"{r['version']}{' *' if r['version'] == champion else ''}",
+                    when(r["created"]),
+                    r["primary_metric"] or "-",
+                    "-" if r["value"] is None else f"{r['value']:.4g}",
+                    _short(r["data_md5"]),
+                    _short(r["git_commit"]),
+                    r["reason"] or "-",
+                ]
+                for r in rows
+            ],
+        )
+        print("* champion")
+        return
+    _print_table(
+        ["model", "champion", "versions", "metric", "value", "data", "commit"],
+        [
+            [
+                r["model"],
+                "-" if r["champion"] is None else f"v{r['champion']}",
+                str(r["versions"]),
+                r["primary_metric"] or "-",
+                "-" if r["value"] is None else f"{r['value']:.4g}",
+                _short(r["data_md5"]),
+                _short(r["git_commit"]),
+            ]
+            for r in table
+        ],
+    )
+    if any(r["versions"] and r["champion"] is None for r in table):
+        print(
+            "- : no champion yet (no version beat its best trivial answer); the row shows the "
+            "latest version; condgen models <model> lists each version's decision"
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -409,16 +509,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=5000, help="port to listen on (default: 5000)")
     serve.set_defaults(func=cmd_serve)
 
-    models = sub.add_parser("models", help="list registered models and their champions")
+    models = sub.add_parser(
+        "models", help="registered models: champions, versions, scores, data and code"
+    )
+    models.add_argument(
+        "model", nargs="?", choices=SERVED_MODELS, help="one model's version history"
+    )
+    models.add_argument("--json", action="store_true", help="JSON for scripts (numbers as numbers)")
     models.set_defaults(func=cmd_models)
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    import warnings
-
     quiet_tensorflow()
-    warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method.*")
     args = build_parser().parse_args(argv)
     try:
         args.func(args)

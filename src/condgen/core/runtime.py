@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.abc
+import importlib.util
 import os
 import random
+import re
+import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -47,6 +54,74 @@ def make_strategy(name: str):
     raise ValueError(f"unknown distribute strategy {name!r}")
 
 
+# TensorFlow's start-up lines on a machine without a GPU: written by its C++ libraries straight
+# to file descriptor 2 before its log settings apply (TF_CPP_MIN_LOG_LEVEL does not hide them).
+_STARTUP_NOISE = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|^[IW]\d{4} \S+ +\d+ \S+\.cc:\d+\] "
+    r"|^To enable the following instructions: .* rebuild TensorFlow"
+)
+# cuInit's failure says nothing on a machine without an NVIDIA driver; with one it is kept.
+_NO_GPU_NOISE = re.compile(r"^E\d{4} .*failed call to cuInit")
+
+
+def _startup_noise(line: str) -> bool:
+    if _STARTUP_NOISE.search(line):
+        return True
+    return bool(_NO_GPU_NOISE.search(line)) and not Path("/proc/driver/nvidia/version").exists()
+
+
+@contextlib.contextmanager
+def _filtered_stderr():
+    """Send file descriptor 2 to a file for the block, then replay all but the start-up noise."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            kept = [
+                line
+                for line in capture.read().decode(errors="replace").splitlines(keepends=True)
+                if not _startup_noise(line)
+            ]
+            sys.stderr.write("".join(kept))
+            sys.stderr.flush()
+
+
+class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
+    """Imports ``tensorflow`` (whoever asks first) with its start-up lines filtered out."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        real_exec = spec.loader.exec_module
+
+        def exec_module(module) -> None:
+            with _filtered_stderr():
+                real_exec(module)
+                # The devices are initialised here (cuInit), not at import.
+                module.config.list_physical_devices()
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
 def quiet_tensorflow() -> None:
-    """Keep TensorFlow's C++ start-up chatter out of the stage logs."""
+    """Keep TensorFlow's start-up chatter on a CPU machine (absl's pre-init warning, oneDNN and
+    CPU-feature notices, "Could not find cuda drivers", cuInit's failure) out of the CLI's
+    output and the stage logs, without importing TensorFlow before something needs it."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules:
+        return
+    if not any(isinstance(f, _QuietTensorFlowFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietTensorFlowFinder())

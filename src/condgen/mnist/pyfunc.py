@@ -21,7 +21,7 @@ class MnistGeneratorModel(PythonModel):
             self.meta = json.load(fh)
         self.generator = keras.models.load_model(context.artifacts["generator"])
 
-    def predict(self, context, model_input, params=None):
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         import numpy as np
         from mlflow.exceptions import MlflowException
 

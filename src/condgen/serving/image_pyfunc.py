@@ -30,7 +30,7 @@ class ImageTranslationModel(PythonModel):
         else:
             self.generators = {None: load_image_model(context.artifacts["generator"])}
 
-    def predict(self, context, model_input, params=None):
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         from mlflow.exceptions import MlflowException
 
         from condgen.serving.requests import RequestError, parse_image_rows, png_base64
