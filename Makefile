@@ -7,22 +7,33 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MLFLOW_DISABLE_TELEMETRY := true
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: pipeline test install lock clean-venv
+.PHONY: pipeline test install browser lock clean-venv
 
 pipeline: $(STAMP)  ## run the whole pipeline (download/prepare, train, evaluate, register)
 	dvc repro
 
-test: $(STAMP)  ## run the test suite (unit tests + a tiny end-to-end pipeline and served model)
+test: $(STAMP) browser  ## run the test suite (unit tests + a tiny end-to-end pipeline and served model)
 	ruff check src tests benchmarks
 	ruff format --check src tests benchmarks
 	pytest
 
 install: $(STAMP)  ## only create the virtual environment (both targets above do it first)
 
-$(STAMP): pyproject.toml requirements.lock
+# The demo page's browser test drives Debian's Chromium (no browser download); installed once.
+browser:  ## install Debian's chromium and chromium-driver if missing (needs root or sudo)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium chromium-driver; \
+	fi
+
+$(STAMP): pyproject.toml requirements.lock plots/package.json plots/package-lock.json
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	# Vega for `dvc plots show` without a network (the page DVC writes loads it from a CDN)
+	npm ci --prefix plots --no-audit --no-fund --loglevel=error
+	$(VENV)/bin/python -m condgen.plots_page plots/node_modules plots/template.html
 	touch $(STAMP)
 
 lock: $(STAMP)  ## re-pin every installed package after changing dependencies

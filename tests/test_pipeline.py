@@ -206,24 +206,86 @@ def test_dvc_plots_draw_every_loss_column_once(project):
     assert set(drawn["y"]["models/cyclegan/history.csv"]) == set(columns) - {"epoch", "g_loss"}
 
 
-def test_mlflow_run_has_losses_metrics_and_artifacts(project):
+def test_dvc_plots_page_draws_every_chart_without_a_network(project, tmp_path):
+    """The page `dvc plots show` writes with the project's template (.dvc/config) carries Vega
+    itself: headless Chromium draws every chart from the file, with no network to ask."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests import browser
+
+    config = (ROOT / ".dvc/config").read_text()
+    assert "html_template = ../plots/template.html" in config
+    template = ROOT / "plots/template.html"
+    out = tmp_path / "plots"
+    dvc = [str(BIN / "dvc"), "plots", "show", "--html-template", str(template), "-o", str(out)]
+    run(dvc, project)
+    html = (out / "index.html").read_text()
+    assert "<script src=" not in html and "cdn.jsdelivr.net" not in html
+    charts = html.count("vegaEmbed('#")
+    assert charts >= 4  # MNIST, Pix2Pix and CycleGAN losses, the style losses
+    with browser.chrome() as page:
+        page.get((out / "index.html").as_uri())
+        WebDriverWait(page, 60).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, ".vega-embed canvas")) == charts
+        )
+        sizes = page.execute_script(
+            "return [...document.querySelectorAll('.vega-embed canvas')].map(c => c.width)"
+        )
+        assert all(width > 100 for width in sizes), sizes
+
+
+def test_mlflow_runs_show_training_evaluation_and_registration(project):
     import mlflow
 
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     client = mlflow.MlflowClient()
     run_id = json.loads((project / "models/cgan/run.json").read_text())["run_id"]
-    data = client.get_run(run_id).data
+    trained = client.get_run(run_id)
+    data = trained.data
     assert data.params["batch_size"] == "16"
-    assert {"g_loss", "d_loss", "label_accuracy", "fid_mnist"} <= set(data.metrics)
+    assert {"g_loss", "d_loss"} <= set(data.metrics)
     assert len(client.get_metric_history(run_id, "g_loss")) == 2  # one value per epoch
-    artifacts = {a.path for a in client.list_artifacts(run_id, "evaluation")}
+    # A sample grid per epoch, to watch in the UI while it trains.
+    samples = {a.path for a in client.list_artifacts(run_id, "images")}
+    assert len([p for p in samples if p.endswith(".png")]) == 2, samples
+    # The prepared data as the run's dataset, with the md5 dvc.lock records for it.
+    (dataset,) = trained.inputs.dataset_inputs
+    assert dataset.dataset.name == "mnist"
+    assert dataset.dataset.digest == data.tags["data_md5"].removesuffix(".dir")
+    # Evaluation and registration are runs of their own under the training run, so the
+    # training run's duration is the training's.
+    children = client.search_runs(
+        [trained.info.experiment_id], f"tags.mlflow.parentRunId = '{run_id}'"
+    )
+    by_stage = {r.data.tags["stage"]: r for r in children}
+    assert sorted(by_stage) == ["evaluate", "register"], sorted(by_stage)
+    evaluated = by_stage["evaluate"]
+    assert trained.info.end_time <= evaluated.info.start_time
+    assert {"label_accuracy", "fid_mnist"} <= set(evaluated.data.metrics)
+    assert "fid_mnist" not in data.metrics
+    artifacts = {a.path for a in client.list_artifacts(evaluated.info.run_id, "evaluation")}
     assert {"evaluation/grid.png", "evaluation/losses.png", "evaluation/metrics.json"} <= artifacts
+    for child in children:  # the same lineage as the training run
+        for tag in ("git_commit", "git_dirty", "data_md5", "model"):
+            assert child.data.tags[tag] == data.tags[tag], tag
     version = client.get_model_version("condgen-cgan", "1")
+    assert version.run_id == by_stage["register"].info.run_id
     assert version.tags["champion_primary_metric"] == "fid_mnist"
+    assert version.description.startswith("fid_mnist ")
+    assert "Conditional GAN" in client.get_registered_model("condgen-cgan").description
     # The training's lineage (this copy has no git: "unknown", never a made-up commit).
     assert version.tags["git_commit"] == data.tags["git_commit"] == "unknown"
     assert version.tags["git_dirty"] == "unknown"
     assert version.tags["data_md5"] == data.tags["data_md5"] != "unknown"
+    # Every experiment opens on the UI's model-training views and says what it holds.
+    for model in [*MODELS, "style"]:
+        experiment = client.get_experiment_by_name(f"condgen-{model}")
+        assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+        assert len(experiment.tags["mlflow.note.content"]) > 50
+    (style,) = client.search_runs([client.get_experiment_by_name("condgen-style").experiment_id])
+    assert {"git_commit", "git_dirty", "data_md5"} <= set(style.data.tags)
+    assert style.data.tags["data_md5"] != "unknown"
 
 
 def free_port() -> int:
@@ -377,10 +439,15 @@ def test_cli_models_lists_champions_versions_and_history(project):
         "data",
         "commit",
     ]
+    import mlflow
+
+    client = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     for model, registration in registrations.items():
         row = listed[f"condgen-{model}"]
         assert row["versions"] == registration["version"]
-        assert row["champion"] == registration["champion_version"]
+        # (Other tests of this project move the alias by hand: the store is the truth.)
+        champion = client.get_registered_model(f"condgen-{model}").aliases.get("champion")
+        assert row["champion"] == (int(champion) if champion else None)
         assert row["primary_metric"] == registration["primary_metric"]
         if row["champion"] == registration["version"]:
             assert row["value"] == pytest.approx(registration["value"])  # a number, not text
@@ -563,3 +630,81 @@ def test_cli_translate_cyclegan_needs_a_direction(served_project, tmp_path):
         text=True,
     )
     assert failed.returncode == 2 and "--direction a2b or b2a" in failed.stderr
+
+
+def test_demo_page_in_a_real_browser(served_project, tmp_path):
+    """`condgen demo` in headless Chromium: the page lists the champions, shows ten digits,
+    round-trips an uploaded label map and photo, stylises it, and answers a bad upload with a
+    message on the page (which keeps working)."""
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from condgen.facades import scenes as synthetic
+    from tests import browser
+
+    assert browser.missing() is None, browser.missing()
+    labels = tmp_path / "labels.png"
+    Image.fromarray(synthetic.label_map(synthetic.sample_scene(7, 48))).save(labels)
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(np.load(served_project / "data/unpaired/test.npz")["a"][0]).save(photo)
+    notes = tmp_path / "notes.png"
+    notes.write_text("a shopping list, not an image")
+
+    port = free_port()
+    command = [str(BIN / "condgen"), "demo", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}/"
+    with (
+        browser.server(command, url, served_project, project_env(served_project)),
+        browser.chrome() as page,
+    ):
+        wait = WebDriverWait(page, 240)
+        page.get(url)
+        wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+        models = page.find_element(By.ID, "models").text
+        assert "condgen-cgan champion v1" in models, models
+
+        Select(page.find_element(By.ID, "digit-label")).select_by_value("3")
+        page.find_element(By.ID, "generate").click()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#digits img")) == 10)
+        assert page.find_element(By.ID, "digits-by").text == "made by condgen-cgan v1"
+        sizes = page.execute_script(
+            "return [...document.querySelectorAll('#digits img')].map(i => i.naturalWidth)"
+        )
+        assert sizes == [28] * 10
+
+        def shown(element_id: str, by: str):
+            def ready(d):
+                src = d.find_element(By.ID, element_id).get_attribute("src") or ""
+                text = d.find_element(By.ID, by).text
+                error = d.find_element(By.ID, element_id.split("-")[0] + "-error").text
+                assert not error, error
+                return src.startswith("data:image/png") and text.startswith("made by")
+
+            return ready
+
+        page.find_element(By.ID, "labels-file").send_keys(str(labels))
+        page.find_element(By.ID, "translate-labels").click()
+        wait.until(shown("facade", "facade-by"))
+        assert page.find_element(By.ID, "facade-by").text == "made by condgen-pix2pix v1"
+        width = page.execute_script("return document.getElementById('facade').naturalWidth")
+        assert width == 48  # the upload's size, as the served model answers
+
+        page.find_element(By.ID, "labels-file").send_keys(str(notes))
+        page.find_element(By.ID, "translate-labels").click()
+        wait.until(lambda d: d.find_element(By.ID, "facade-error").text)
+        error = page.find_element(By.ID, "facade-error").text
+        assert "the upload is not an image file" in error and "PNG or JPEG" in error, error
+        page.find_element(By.ID, "random-scene").click()  # the page still works
+        page.find_element(By.ID, "translate-labels").click()
+        wait.until(lambda d: not d.find_element(By.ID, "facade-error").text)
+
+        page.find_element(By.ID, "photo-file").send_keys(str(photo))
+        page.find_element(By.ID, "translate-photo").click()
+        wait.until(shown("photo-b2a", "photo-by"))
+        assert page.find_element(By.ID, "photo-by").text == "made by condgen-cyclegan v1"
+        assert page.find_element(By.ID, "photo-a2b").get_attribute("src").startswith("data:")
+        page.find_element(By.ID, "stylize-photo").click()
+        wait.until(lambda d: d.find_element(By.ID, "photo-style").get_attribute("src") or "")
+        assert page.find_element(By.ID, "photo-by").text.startswith("made by style transfer")
+        assert not page.find_element(By.ID, "photo-error").text

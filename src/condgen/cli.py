@@ -355,6 +355,14 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
+def cmd_demo(args: argparse.Namespace) -> None:
+    _check_port_free(args.host, args.port)
+    store = _store_uri()
+    from condgen.demo.server import serve
+
+    serve(store, args.host, args.port)
+
+
 def cmd_models(args: argparse.Namespace) -> None:
     import datetime
 
@@ -508,6 +516,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=5000, help="port to listen on (default: 5000)")
     serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser(
+        "demo", help="a local web page that tries the champions (digits, facades, photos)"
+    )
+    demo.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    demo.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    demo.set_defaults(func=cmd_demo)
 
     models = sub.add_parser(
         "models", help="registered models: champions, versions, scores, data and code"

@@ -45,6 +45,8 @@ class Family:
     # The params section that may name the user's own files (a folder source, style images);
     # the stage inputs@<family> fingerprints them. "" = the family reads none.
     inputs: str = ""
+    # What the family's MLflow experiment is about (its description in the UI).
+    description: str = ""
 
     @property
     def inputs_file(self) -> str:
@@ -78,6 +80,8 @@ class Model:
     conditional: bool = False
     # Image models with two generators: a request names its direction.
     directions: tuple[str, ...] = ()
+    # What the model is, on what data, how it is judged (MLflow experiment and model description).
+    description: str = ""
 
     @property
     def train_section(self) -> str:
@@ -112,21 +116,87 @@ FAMILIES: dict[str, Family] = {
             stages=(("train_segmenter_unpaired", "segmenter:stage"),),
             inputs="data.unpaired",
         ),
-        Family("style", stages=(("style_transfer", "transfer:stage"),), inputs="style"),
+        Family(
+            "style",
+            stages=(("style_transfer", "transfer:stage"),),
+            inputs="style",
+            description=(
+                "Neural style transfer (Gatys et al. 2016): each pair's content photo optimised "
+                "to match the style image's VGG Gram matrices. Scored by content and style loss "
+                "beside the content image itself and a colour-statistics transfer."
+            ),
+        ),
     )
 }
 
 MODELS: dict[str, Model] = {
     m.name: m
     for m in (
-        Model("gan", "mnist", "fid_mnist", False, networks="mlp"),
+        Model(
+            "gan",
+            "mnist",
+            "fid_mnist",
+            False,
+            networks="mlp",
+            description=(
+                "GAN (Goodfellow et al. 2014): MLP generator and discriminator on MNIST digits. "
+                "Judged by FID against held-out test digits on the project's MNIST evaluator "
+                "(lower is better), beside trivial answers (class-mean digits) and real digits."
+            ),
+        ),
         # Not label_accuracy: the mean digit of each label scores 1.0 on it, above real digits.
-        Model("cgan", "mnist", "fid_mnist", False, networks="mlp-maxout", conditional=True),
-        Model("dcgan", "mnist", "fid_mnist", False, networks="conv"),
-        Model("pix2pix", "pix2pix", "l1", False),
+        Model(
+            "cgan",
+            "mnist",
+            "fid_mnist",
+            False,
+            networks="mlp-maxout",
+            conditional=True,
+            description=(
+                "Conditional GAN (Mirza & Osindero 2014): maxout MLPs conditioned on the digit "
+                "label, on MNIST. Judged by FID against held-out test digits (lower is better); "
+                "label accuracy of its samples on the evaluator is reported beside it."
+            ),
+        ),
+        Model(
+            "dcgan",
+            "mnist",
+            "fid_mnist",
+            False,
+            networks="conv",
+            description=(
+                "DCGAN (Radford et al. 2016): transposed-convolution generator and "
+                "convolutional discriminator on MNIST. Judged by FID against held-out test "
+                "digits (lower is better), beside trivial answers and real digits."
+            ),
+        ),
+        Model(
+            "pix2pix",
+            "pix2pix",
+            "l1",
+            False,
+            description=(
+                "Pix2Pix (Isola et al. 2017): U-Net generator and PatchGAN discriminator, label "
+                "map -> facade photo, on the paired data set of params data.paired. Judged by "
+                "test L1 to the true photo (lower is better) beside a fitted colour map and the "
+                "mean photo; FCN-score (segmenter mean IoU) and KID reported."
+            ),
+        ),
         # KID exists for every data set (offline features); per-pixel L1 to a night scene whose
         # lit windows are random rewards a dark blur, so it is reported, not ranked on.
-        Model("cyclegan", "cyclegan", "a2b_kid", False, directions=("a2b", "b2a")),
+        Model(
+            "cyclegan",
+            "cyclegan",
+            "a2b_kid",
+            False,
+            directions=("a2b", "b2a"),
+            description=(
+                "CycleGAN (Zhu et al. 2017): two generators (A->B, B->A) and two PatchGAN "
+                "discriminators trained with cycle consistency on the unpaired data set of "
+                "params data.unpaired. Judged by KID of G(A) against real B (lower is better) "
+                "beside a fitted colour map and the unchanged input; segmenter IoU reported."
+            ),
+        ),
     )
 }
 
@@ -155,3 +225,10 @@ def family_stage(stage: str) -> tuple[Family, str, str]:
                 return family, module_name, function
     known = [name for f in FAMILIES.values() for name, _ in f.stages]
     raise ValueError(f"unknown stage {stage!r}; the families' own stages are {', '.join(known)}")
+
+
+def description(name: str) -> str:
+    """A model's or a family's description ("" if it has none)."""
+    if name in MODELS:
+        return MODELS[name].description
+    return FAMILIES[name].description if name in FAMILIES else ""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import keras
+import numpy as np
 import pandas as pd
 
 from condgen.core import backup, runtime, tracking
@@ -120,15 +121,38 @@ class Recipe(ABC):
         """Extra facts for run.json that evaluation and registration read."""
         return {}
 
+    def preview(self, model: keras.Model, data: TrainingData) -> Any:
+        """A picture (PIL image) of what the model makes now from fixed inputs, logged to
+        MLflow after every epoch so that progress can be watched in the UI; None for none.
+
+        It must not draw from the training's random streams (inference mode, fixed inputs):
+        a resumed run has to end with the weights of an uninterrupted one."""
+        return None
+
+
+def translation_preview(*rows: np.ndarray):
+    """A picture of rows of uint8 images (N, S, S, 3) each (inputs, outputs, targets), 2x."""
+    from condgen.core.plots import image_grid
+
+    return image_grid(np.concatenate(rows), len(rows), len(rows[0]), scale=2)
+
 
 class MlflowEpochLogger(keras.callbacks.Callback):
-    """Log every epoch's mean losses to the active MLflow run (step = epoch number)."""
+    """Log every epoch's mean losses, and the recipe's preview picture ("samples" in the run's
+    images), to the active MLflow run (step = epoch number)."""
+
+    def __init__(self, preview=None):
+        super().__init__()
+        self.preview = preview
 
     def on_epoch_end(self, epoch, logs=None):
         import mlflow
 
         if logs:
             mlflow.log_metrics({k: float(v) for k, v in logs.items()}, step=epoch + 1)
+        picture = self.preview() if self.preview else None
+        if picture is not None:
+            mlflow.log_image(picture, key="samples", step=epoch + 1)
 
 
 def train_adversarial(
@@ -195,11 +219,16 @@ def train_adversarial(
         if "run_id" not in state:
             mlflow.log_params(params)
             mlflow.set_tags(
-                {**tracking.run_tags(family.data_stage, family.data_dir), "model": name}
+                {
+                    **tracking.run_tags(family.data_stage, family.data_dir),
+                    "model": name,
+                    "stage": "train",
+                }
             )
+            tracking.log_data_input(family.data_stage, family.data_dir, "training")
         state["run_id"] = run_id
         # Logged before the backup: an epoch re-run after a kill logs the same values again.
-        callbacks.append(MlflowEpochLogger())
+        callbacks.append(MlflowEpochLogger(lambda: recipe.preview(model, data)))
     callbacks.append(saver)
     callbacks.extend(extra_callbacks or [])
     backup.save_state(checkpoint_dir, state)

@@ -71,25 +71,38 @@ def training_run(model_dir: Path) -> str | None:
     return run_id
 
 
-def start_model_run(model: str, model_dir: Path):
-    """Reopen the training run (or, if the store lost it, start a new one that says so)."""
+def start_model_run(model: str, model_dir: Path, stage: str):
+    """Start the ``stage`` run ("evaluate", "register") of the model trained in ``model_dir``:
+    its own run, so that the training run's duration is the training's, nested under the
+    training run in the UI (``mlflow.parentRunId``) and carrying the same lineage tags.
+    If the store lost the training run, the run says so instead of naming a parent."""
     import mlflow
 
+    from condgen import families
+
+    family = families.family_of(model)
     tracking.setup(model)
-    run_id = training_run(model_dir)
-    if run_id:
-        return mlflow.start_run(run_id=run_id)
-    run = mlflow.start_run(run_name=f"{model}-recovered")
-    mlflow.set_tags({"model": model, "note": "training run not found in this MLflow store"})
+    tags = {
+        **tracking.run_tags(family.data_stage, family.data_dir),
+        "model": model,
+        "stage": stage,
+    }
+    parent = training_run(model_dir)
+    if parent:
+        tags[tracking.PARENT] = parent
+    else:
+        tags["note"] = "training run not found in this MLflow store"
+    run = mlflow.start_run(run_name=f"{model}-{stage}", tags=tags)
+    tracking.log_data_input(family.data_stage, family.data_dir, "evaluation")
     return run
 
 
 def log_evaluation(model: str, model_dir: str | Path, report_dir: str | Path, flat: dict) -> str:
-    """Put the evaluation's metrics and pictures into the model's MLflow run."""
+    """Log the evaluation's metrics and pictures as the model's evaluation run."""
     import mlflow
 
     report_dir = Path(report_dir)
-    with start_model_run(model, Path(model_dir)) as run:
+    with start_model_run(model, Path(model_dir), "evaluate") as run:
         mlflow.log_metrics(flat)
         for path in [report_dir / "metrics.json", *sorted(report_dir.glob("*.png"))]:
             mlflow.log_artifact(str(path), artifact_path="evaluation")
@@ -160,6 +173,21 @@ def incomparable(new: dict[str, str], champion: dict[str, str]) -> str | None:
     return None
 
 
+def describe(client, model: str, version: str, metric: str, score: float, facts: dict) -> None:
+    """Descriptions the MLflow UI shows: the registered model's (what it is, how it is judged)
+    and the version's (its score and what it was evaluated on)."""
+    from condgen import families
+
+    name = tracking.registered_name(model)
+    text = families.description(model)
+    if text and client.get_registered_model(name).description != text:
+        client.update_registered_model(name, description=text)
+    on = ", ".join(f"{k} {v}" for k, v in sorted(facts.items()))
+    client.update_model_version(
+        name, version, description=f"{metric} {score:g} on the held-out test split ({on})."
+    )
+
+
 def _beats(challenger: float, champion: float, greater_is_better: bool) -> bool:
     return challenger > champion if greater_is_better else challenger < champion
 
@@ -191,10 +219,16 @@ def register(
     meta_dir = tempfile.TemporaryDirectory(prefix="condgen-meta-")
     meta_path = Path(meta_dir.name) / "serving_meta.json"
     meta_path.write_text(json.dumps(spec.serving_meta(model_dir)))
-    with meta_dir, start_model_run(model, model_dir) as run:
-        # The champion policy reads the metric from the version's run: make sure it is there
-        # even when the training run was lost and this is a recovered run.
-        mlflow.log_metric(metric, score)
+    with meta_dir, start_model_run(model, model_dir, "register") as run:
+        # The champion policy reads the metric from the version's run (this one); the best
+        # trivial answer's score beside it, as the evaluation records it.
+        mlflow.log_metrics(
+            {
+                k: float(metrics[k])
+                for k in (metric, f"best_baseline_{metric}", f"{metric}_vs_best_baseline")
+                if isinstance(metrics.get(k), (int, float))
+            }
+        )
         info = mlflow.pyfunc.log_model(
             name="generator",
             python_model=str(spec.pyfunc_file),
@@ -211,15 +245,17 @@ def register(
     name = tracking.registered_name(model)
     facts = evaluation_facts(model, metrics)
     # The training's lineage travels with the version: what to check out to rebuild it.
+    trained_in = training_run(model_dir) or run_id
     lineage = {
         k: v
-        for k, v in mlflow.get_run(run_id).data.tags.items()
+        for k, v in mlflow.get_run(trained_in).data.tags.items()
         if k in ("git_commit", "git_dirty", "data_md5")
     }
     version = mlflow.register_model(
         info.model_uri, name, tags={**lineage, **{FACT_TAG + k: v for k, v in facts.items()}}
     )
     client = MlflowClient()
+    describe(client, model, version.version, metric, score, facts)
     champion_version, champion_score, why_not = None, None, None
     try:
         current = client.get_model_version_by_alias(name, CHAMPION)

@@ -44,13 +44,24 @@ def registered_name(model: str) -> str:
     return f"condgen-{model}"
 
 
+# Experiment tags: the MLflow UI opens these experiments on its model-training views (runs
+# table, charts, models) instead of its GenAI traces; the note is the experiment description.
+EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
+DESCRIPTION = "mlflow.note.content"
+# A run's parent (the UI nests evaluation and registration runs under their training run).
+PARENT = "mlflow.parentRunId"
+
+
 def setup(model: str) -> str:
     """Point MLflow at the project's store and return the model family's experiment id.
 
     The experiment's artifact location is pinned beside the database: otherwise MLflow writes
-    artifacts under whatever folder the process happens to run in.
+    artifacts under whatever folder the process happens to run in. Its kind and description
+    are (re)set on every call, so that stores from older versions get them too.
     """
     import mlflow
+
+    from condgen import families
 
     mlflow.set_tracking_uri(tracking_uri())
     name = experiment_name(model)
@@ -58,8 +69,16 @@ def setup(model: str) -> str:
     if experiment is None:
         location = (artifact_root() / name).as_uri()
         experiment_id = mlflow.create_experiment(name, artifact_location=location)
+        tags = {}
     else:
-        experiment_id = experiment.experiment_id
+        experiment_id, tags = experiment.experiment_id, experiment.tags
+    wanted = dict([EXPERIMENT_KIND])
+    if families.description(model):
+        wanted[DESCRIPTION] = families.description(model)
+    client = mlflow.MlflowClient()
+    for key, value in wanted.items():
+        if tags.get(key) != value:
+            client.set_experiment_tag(experiment_id, key, value)
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
 
@@ -114,9 +133,24 @@ def data_hash(stage: str, out_path: str) -> str:
 
 
 def run_tags(data_stage: str, data_path: str) -> dict[str, str]:
+    """The lineage every run carries: code commit, uncommitted code, DVC experiment, data md5."""
     return {
         "git_commit": git_commit(),
         "git_dirty": git_dirty(),
         "dvc_exp_name": os.environ.get("DVC_EXP_NAME", ""),
         "data_md5": data_hash(data_stage, data_path),
     }
+
+
+def log_data_input(data_stage: str, data_path: str, context: str) -> None:
+    """Log the prepared data as an MLflow dataset input of the active run: its folder's name,
+    the md5 that dvc.lock records for it (the UI's digest) and its path as the source."""
+    import mlflow
+    from mlflow.data.meta_dataset import MetaDataset
+    from mlflow.data.sources import LocalArtifactDatasetSource
+
+    md5 = data_hash(data_stage, data_path)
+    source = LocalArtifactDatasetSource(str(project_root() / data_path))
+    digest = None if md5 == UNKNOWN else md5.removesuffix(".dir")
+    dataset = MetaDataset(source, name=Path(data_path).name, digest=digest)
+    mlflow.log_input(dataset, context=context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from condgen.core.fit import Recipe, TrainingData, train_adversarial
 from condgen.cyclegan import data
@@ -64,6 +65,19 @@ class CycleGANRecipe(Recipe):
     def save(self, model: keras.Model, out: Path) -> None:
         model.generator_a2b.save(out / GENERATOR_FILES["a2b"])
         model.generator_b2a.save(out / GENERATOR_FILES["b2a"])
+
+    def preview(self, model: keras.Model, training: TrainingData):
+        """Six fixed A images and G(A) now, then six B images and F(B)."""
+        from condgen.core.fit import translation_preview
+        from condgen.core.images import to_uint8
+
+        rows = []
+        for images, generator in zip(
+            training.arrays[:2], (model.generator_a2b, model.generator_b2a), strict=True
+        ):
+            fake = generator(images[:6].astype("float32") / 127.5 - 1.0, training=False)
+            rows += [images[:6], to_uint8(np.asarray(fake))]
+        return translation_preview(*rows)
 
 
 def train(

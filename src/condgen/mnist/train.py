@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from condgen.core.fit import Recipe, TrainingData, train_adversarial
 from condgen.mnist import data
@@ -57,6 +58,19 @@ class MnistRecipe(Recipe):
 
     def save(self, model: keras.Model, out: Path) -> None:
         model.final_generator.save(out / "generator.keras")
+
+    def preview(self, model: keras.Model, training: TrainingData):
+        """Ten digits from four fixed noises (cGAN: column = digit) of the kept generator."""
+        from condgen.core.images import to_uint8
+        from condgen.core.plots import image_grid
+
+        noise = np.random.default_rng(0).normal(size=(40, self.config.noise_dim))
+        noise = noise.astype("float32")
+        inputs = noise
+        if self.model.conditional:
+            inputs = [noise, np.eye(10, dtype="float32")[np.arange(40) % 10]]
+        images = model.final_generator(inputs, training=False)
+        return image_grid(to_uint8(np.asarray(images)), 4, 10, scale=2)
 
 
 def train(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from condgen.core.fit import Recipe, TrainingData, train_adversarial
 from condgen.pix2pix import data
@@ -54,6 +55,18 @@ class Pix2PixRecipe(Recipe):
 
     def save(self, model: keras.Model, out: Path) -> None:
         model.generator.save(out / "generator.keras")
+
+    def preview(self, model: keras.Model, training: TrainingData):
+        """The first six training label maps, their translation now, and the true photos."""
+        from condgen.core.fit import translation_preview
+        from condgen.core.images import to_uint8
+        from condgen.serving.translate import translate
+
+        images_a, images_b = (x[:6] for x in training.arrays)
+        # As evaluation and serving run it; a fixed seed writes no variable.
+        inputs = images_a.astype("float32") / 127.5 - 1.0
+        fake = translate(model.generator, inputs, self.config.train_mode_at_test, seed=0)
+        return translation_preview(images_a, to_uint8(np.asarray(fake)), images_b)
 
     def run_info(self, training: TrainingData) -> dict:
         # Serving reads how the generator runs at test time.

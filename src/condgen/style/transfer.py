@@ -223,7 +223,14 @@ def _log_run(config: StyleConfig, seed: int, out: Path, histories: dict, metrics
         params = {k: v for k, v in dataclasses.asdict(config).items() if k != "pairs"}
         params["pairs"] = ", ".join(f"{p.name}={p.content}+{p.style}" for p in config.pairs)
         mlflow.log_params({"seed": seed, **params})
-        mlflow.set_tags({"model": "style"})
+        from condgen import families
+
+        family = families.FAMILIES["style"]
+        # The style family has no prepared data: its inputs are the user's images, whose
+        # fingerprint the inputs@style stage writes.
+        stage, path = f"inputs@{family.name}", family.inputs_file
+        mlflow.set_tags({**tracking.run_tags(stage, path), "model": "style", "stage": "train"})
+        tracking.log_data_input(stage, path, "training")
         for name, frame in histories.items():
             for row in frame.itertuples(index=False):
                 mlflow.log_metrics(

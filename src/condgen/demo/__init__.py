@@ -1,0 +1,1 @@
+"""The demo page: a local web server that tries the registered champions."""
