@@ -13,8 +13,8 @@ pipeline: $(STAMP)  ## run the whole pipeline (download/prepare, train, evaluate
 	dvc repro
 
 test: $(STAMP) browser  ## run the test suite (unit tests + a tiny end-to-end pipeline and served model)
-	ruff check src tests benchmarks
-	ruff format --check src tests benchmarks
+	ruff check src tests benchmarks docs
+	ruff format --check src tests benchmarks docs
 	pytest
 
 install: $(STAMP)  ## only create the virtual environment (both targets above do it first)
