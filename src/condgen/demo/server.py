@@ -10,7 +10,6 @@ each answer names the model version that made it. A bad request or upload is ans
 status 400 and ``{"error": "..."}``, which the page shows.
 """
 
-
 import base64
 import io
 import threading
