@@ -870,22 +870,37 @@ def test_version(capsys):
     assert stop.value.code == 0 and capsys.readouterr().out == f"condgen {version('condgen')}\n"
 
 
-def test_help_imports_neither_tensorflow_nor_mlflow_and_writes_nothing_to_stderr():
-    """``condgen --help`` and argument errors come before the heavy imports."""
+def heavy_imports_of(argv: list[str]) -> subprocess.CompletedProcess:
+    """Run ``condgen argv`` in a fresh interpreter; its stdout ends with the heavy modules it
+    imported."""
     code = (
         "import sys\n"
         "from condgen import cli\n"
         "try:\n"
-        "    cli.main(['--help'])\n"
+        f"    cli.main({argv!r})\n"
         "except SystemExit:\n"
         "    pass\n"
         "print(sorted(m for m in ('tensorflow', 'keras', 'mlflow') if m in sys.modules))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def test_help_imports_neither_tensorflow_nor_mlflow_and_writes_nothing_to_stderr():
+    """``condgen --help`` comes before the heavy imports."""
+    result = heavy_imports_of(["--help"])
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert "usage: condgen" in result.stdout and result.stdout.endswith("[]\n"), result.stdout
+
+
+def test_stylize_refuses_a_bad_file_before_tensorflow_is_imported(tmp_path):
+    notes = tmp_path / "notes.png"
+    notes.write_text("a shopping list")
+    result = heavy_imports_of(
+        ["stylize", str(notes), "skimage:coffee", "-o", str(tmp_path / "o.png")]
+    )
+    assert "notes.png is not an image Pillow can read" in result.stderr, result.stderr
+    assert result.stdout.endswith("[]\n"), result.stdout
+    assert not (tmp_path / "o.png").exists()
 
 
 def test_tensorflow_start_up_lines_are_filtered_and_other_stderr_kept():

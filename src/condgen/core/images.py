@@ -29,6 +29,12 @@ class DataError(RuntimeError):
     """A dataset file is missing, corrupt or not what it claims to be."""
 
 
+class BackboneError(ValueError):
+    """A backbone, one of its layers, or an image given to it cannot be used; the message says
+    what to do instead. (Defined here, away from Keras, so that a command can check its
+    images before TensorFlow is imported.)"""
+
+
 def problems_error(header: str, problems: Sequence[str], error: type[DataError]) -> DataError:
     """One ``error`` listing every problem (the first MAX_LISTED), so all can be fixed at once."""
     listed = [f"  - {p}" for p in problems[:MAX_LISTED]]

@@ -10,56 +10,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from condgen.core import runtime, tracking
 from condgen.core.backbones import FeatureExtractor
 from condgen.core.files import save_atomic, write_text_atomic
-from condgen.core.images import to_rgb, unit_to_uint8
+from condgen.core.images import unit_to_uint8
 from condgen.style import baselines
 from condgen.style.config import StyleConfig
-from condgen.style.model import StyleError, StyleLoss, stylize
+from condgen.style.inputs import SAMPLE_PREFIX, load_image  # noqa: F401 (re-exported)
+from condgen.style.model import StyleLoss, stylize
 
-SAMPLE_PREFIX = "skimage:"
 LOSS_TERMS = ("total", "content", "style", "tv")
-
-
-def load_image(spec: str, size: int | None = None) -> np.ndarray:
-    """RGB float32 0..1 (H, W, 3) from ``skimage:<sample>`` or an image file's path.
-
-    With ``size``, resized so that its longer side is ``size`` pixels (aspect ratio kept).
-    A missing or unreadable file, or an unknown sample, is a StyleError naming it.
-    """
-    if spec.startswith(SAMPLE_PREFIX):
-        import skimage.data
-
-        name = spec[len(SAMPLE_PREFIX) :]
-        loader = getattr(skimage.data, name, None)
-        if not callable(loader) or name.startswith("_"):
-            raise StyleError(
-                f"{spec}: scikit-image has no sample {name!r} (try skimage:chelsea, "
-                "skimage:astronaut, skimage:coffee, skimage:rocket, skimage:immunohistochemistry)"
-            )
-        image = Image.fromarray(np.asarray(loader()))
-        pixels = to_rgb(image)
-    else:
-        path = Path(spec)
-        if not path.is_file():
-            raise StyleError(f"{spec}: no such file")
-        try:
-            with Image.open(path) as image:
-                image.load()
-                pixels = to_rgb(image)
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-            raise StyleError(
-                f"{spec} is not an image Pillow can read ({type(err).__name__}): give a PNG or JPEG"
-            ) from err
-    if size is not None:
-        height, width = pixels.shape[:2]
-        scale = size / max(height, width)
-        shape = (max(1, round(width * scale)), max(1, round(height * scale)))
-        pixels = np.asarray(Image.fromarray(pixels).resize(shape, Image.Resampling.LANCZOS))
-    return pixels.astype(np.float32) / 255.0
 
 
 def make_extractor(config: StyleConfig) -> FeatureExtractor:
