@@ -892,6 +892,23 @@ def test_help_imports_neither_tensorflow_nor_mlflow_and_writes_nothing_to_stderr
     assert "usage: condgen" in result.stdout and result.stdout.endswith("[]\n"), result.stdout
 
 
+def test_every_cli_option_says_what_it_is_and_its_default():
+    import argparse
+
+    from condgen import cli
+
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in commands.choices.items():
+        for action in command._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"condgen {name} {action.dest}: no help"
+            has_default = action.default not in (None, False) and not action.required
+            if has_default and action.option_strings:
+                assert "default" in action.help, f"condgen {name} {action.dest}: no default"
+
+
 def test_stylize_refuses_a_bad_file_before_tensorflow_is_imported(tmp_path):
     notes = tmp_path / "notes.png"
     notes.write_text("a shopping list")

@@ -470,20 +470,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="draw digits from a registered MNIST generator")
-    gen.add_argument("--model", choices=DIGIT_MODELS, required=True)
+    gen.add_argument("--model", choices=DIGIT_MODELS, required=True, help="which generator")
     gen.add_argument("--label", type=int, help=f"digit to draw ({CONDITIONAL_MODELS} only)")
-    gen.add_argument("-n", type=int, default=16, help="how many images (1-256)")
+    gen.add_argument("-n", type=int, default=16, help="how many images, 1-256 (default: 16)")
     gen.add_argument("-o", "--output", required=True, help="PNG file for the grid")
     gen.add_argument("--seed", type=int, help="first noise seed (default: random)")
     gen.add_argument("--alias", default="champion", help="registry alias (default: champion)")
     gen.add_argument("--url", help="ask a running server (condgen serve) instead of loading")
-    gen.add_argument("--cols", type=int, help="images per grid row")
-    gen.add_argument("--scale", type=int, default=3, help="pixel scale of the grid")
+    gen.add_argument("--cols", type=int, help="images per grid row (default: about square)")
+    gen.add_argument(
+        "--scale", type=int, default=3, help=f"pixel scale of the grid, 1-{MAX_SCALE} (default: 3)"
+    )
     gen.set_defaults(func=cmd_generate)
 
     tr = sub.add_parser("translate", help="translate an image with a registered image model")
     tr.add_argument("input", help="image file (PNG, JPEG, ...; any size)")
-    tr.add_argument("--model", choices=IMAGE_MODELS, required=True)
+    tr.add_argument("--model", choices=IMAGE_MODELS, required=True, help="which translation")
     tr.add_argument("-o", "--output", help="PNG file (default: <input>-<model>.png)")
     directions = sorted({d for m in families.MODELS.values() for d in m.directions})
     two_way = ", ".join(m.name for m in families.MODELS.values() if m.directions)
@@ -492,7 +494,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=directions,
         help=f"{two_way}: a2b (domain A to B, e.g. day to night) or b2a",
     )
-    tr.add_argument("--seed", type=int, default=0, help="one-way models: test-time dropout seed")
+    tr.add_argument(
+        "--seed", type=int, default=0, help="one-way models: test-time dropout seed (default: 0)"
+    )
     tr.add_argument("--alias", default="champion", help="registry alias (default: champion)")
     tr.add_argument("--url", help="ask a running server (condgen serve) instead of loading")
     tr.set_defaults(func=cmd_translate)
@@ -504,17 +508,17 @@ def build_parser() -> argparse.ArgumentParser:
     sty.add_argument("--size", type=int, help="longer side of the result in px (default 128)")
     sty.add_argument("--steps", type=int, help="optimisation steps (default 100)")
     sty.add_argument("--optimizer", help="adam (default) or lbfgs")
-    sty.add_argument("--content-weight", type=float, help="default 1.0")
-    sty.add_argument("--style-weight", type=float, help="default 1.0")
+    sty.add_argument("--content-weight", type=float, help="content loss weight (default 1.0)")
+    sty.add_argument("--style-weight", type=float, help="style loss weight (default 1.0)")
     sty.add_argument("--tv-weight", type=float, help="total-variation weight (default 0)")
     sty.add_argument("--init", help="content (default) or noise")
     sty.add_argument("--backbone", help="vgg16-hed (default, offline) or vgg19")
-    sty.add_argument("--weights", help="a weights file for the backbone")
-    sty.add_argument("--seed", type=int, default=0, help="seed of the noise start")
+    sty.add_argument("--weights", help="a weights file for the backbone (default: bundled)")
+    sty.add_argument("--seed", type=int, default=0, help="seed of the noise start (default: 0)")
     sty.set_defaults(func=cmd_stylize)
 
     serve = sub.add_parser("serve", help="serve models:/condgen-<model>@champion over HTTP")
-    serve.add_argument("--model", choices=SERVED_MODELS, required=True)
+    serve.add_argument("--model", choices=SERVED_MODELS, required=True, help="which model")
     serve.add_argument("--alias", default="champion", help="registry alias (default: champion)")
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
