@@ -1,8 +1,12 @@
 # The two entry points of the README. Both create the virtual environment on first use
 # (Python 3.11, exact versions from requirements.lock) and reuse it afterwards.
 PYTHON ?= python3.11
+# GPU=1: also install TensorFlow's CUDA libraries (the gpu extra), for NVIDIA GPUs.
+GPU ?=
+comma := ,
+EXTRAS := dev$(if $(GPU),$(comma)gpu)
 VENV := .venv
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed$(if $(GPU),-gpu)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MLFLOW_DISABLE_TELEMETRY := true
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -30,7 +34,7 @@ browser:  ## install Debian's chromium and chromium-driver if missing (needs roo
 $(STAMP): pyproject.toml requirements.lock plots/package.json plots/package-lock.json
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	$(VENV)/bin/python -m pip install --quiet -c requirements.lock -e ".[$(EXTRAS)]"
 	# Vega for `dvc plots show` without a network (the page DVC writes loads it from a CDN)
 	npm ci --prefix plots --no-audit --no-fund --loglevel=error
 	$(VENV)/bin/python -m condgen.plots_page plots/node_modules plots/template.html

@@ -176,3 +176,18 @@ def test_a_killed_training_continues_its_mlflow_run(
     history = client.get_metric_history(info["run_id"], "g_loss")
     assert sorted({m.step for m in history}) == [1, 2, 3]
     assert runs[0].data.params["epochs"] == "3"
+
+
+def test_device_gpu_without_a_gpu_stops_before_anything_is_written(tiny_mnist, tmp_path):
+    """A user who asked for the GPU finds out at once, not from the clock."""
+    import dataclasses
+
+    import tensorflow as tf
+
+    from condgen.core.params import ConfigError
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU: device gpu trains on it")
+    with pytest.raises(ConfigError, match=r"train\.gan\.device is gpu, but TensorFlow sees no GPU"):
+        fit(tiny_mnist, tmp_path, "g", config=dataclasses.replace(CONFIG, device="gpu"))
+    assert sorted(tmp_path.iterdir()) == []

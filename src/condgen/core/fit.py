@@ -179,11 +179,14 @@ def train_adversarial(
     config, seed, name = recipe.config, recipe.seed, recipe.model.name
     family = families.family_of(recipe.model)
     out = Path(out_dir)
+    runtime.use_device(config.device, recipe.model.train_section)
     runtime.set_seed(seed, deterministic=config.deterministic)
     runtime.set_mixed_precision(config.mixed_precision)
     data = recipe.load(Path(data_dir))
     params = {"seed": seed, **data.fingerprint, **dataclasses.asdict(config)}
     strategy = runtime.make_strategy(config.distribute)
+    devices = ", ".join(runtime.training_devices(strategy))
+    print(f"{name}: training on {devices}", flush=True)
     global_batch = config.batch_size * strategy.num_replicas_in_sync
     if data.smallest < global_batch:
         replicas = strategy.num_replicas_in_sync
@@ -223,6 +226,7 @@ def train_adversarial(
                     **tracking.run_tags(family.data_stage, family.data_dir),
                     "model": name,
                     "stage": "train",
+                    "devices": devices,
                 }
             )
             tracking.log_data_input(family.data_stage, family.data_dir, "training")

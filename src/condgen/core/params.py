@@ -68,6 +68,9 @@ class RunSwitches:
     # tf.distribute strategy: none (default device), mirrored (all local GPUs, or CPUs when
     # there are none), multi_worker (TF_CONFIG cluster).
     distribute: Literal["none", "mirrored", "multi_worker"] = "none"
+    # Where to train: auto (a GPU when TensorFlow sees one, else the CPU), cpu (GPUs hidden),
+    # gpu (stop at once when TensorFlow sees none, instead of training on the CPU unnoticed).
+    device: Literal["auto", "cpu", "gpu"] = "auto"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -39,6 +39,36 @@ def set_mixed_precision(enabled: bool) -> None:
     keras.mixed_precision.set_global_policy("mixed_float16" if enabled else "float32")
 
 
+def use_device(device: str, section: str) -> None:
+    """Apply ``<section>.device`` before TensorFlow places anything: ``cpu`` hides the GPUs,
+    ``gpu`` stops with what to do when TensorFlow sees none, ``auto`` leaves the choice to it."""
+    import tensorflow as tf
+
+    from condgen.core.params import ConfigError
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if device == "gpu" and not gpus:
+        raise ConfigError(
+            f"{section}.device is gpu, but TensorFlow sees no GPU: it needs an NVIDIA driver "
+            "(nvidia-smi shows it) and its CUDA libraries, which `make install GPU=1` installs "
+            f"(tensorflow[and-cuda]); or set {section}.device to auto or cpu"
+        )
+    if device == "cpu" and gpus:
+        tf.config.set_visible_devices([], "GPU")
+
+
+def training_devices(strategy) -> list[str]:
+    """The devices a training under ``strategy`` runs its steps on, e.g. ["GPU:0"]."""
+    import tensorflow as tf
+
+    try:
+        names = list(strategy.extended.worker_devices)
+    except RuntimeError:  # the default strategy: TensorFlow's first device, a GPU if any
+        gpus = tf.config.list_logical_devices("GPU")
+        names = [(gpus or tf.config.list_logical_devices("CPU"))[0].name]
+    return [name.split("device:")[-1] for name in names]
+
+
 def make_strategy(name: str):
     """The tf.distribute strategy named in params (``none``, ``mirrored``, ``multi_worker``)."""
     import tensorflow as tf
