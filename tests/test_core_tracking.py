@@ -28,3 +28,22 @@ def test_git_dirty_looks_at_the_code_only(tmp_path, monkeypatch):
     git(tmp_path, "checkout", "-q", "--", "src")
     (tmp_path / "src" / "new.py").write_text("y = 1\n")  # an untracked source file counts
     assert tracking.git_dirty() == "true"
+
+
+def test_a_dvc_temporary_workspace_records_into_its_projects_store(tmp_path, monkeypatch):
+    """`dvc exp run --queue` / `--temp` run in <project>/.dvc/tmp/exps/<run>/: the runs and
+    versions go to the project's mlflow.db, not to a copy DVC deletes afterwards."""
+    project = tmp_path / "project"
+    workspace = project / ".dvc" / "tmp" / "exps" / "tmpab12" / "tmpcd34"
+    for folder in (project, workspace):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "dvc.yaml").write_text("stages: {}\n")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("CONDGEN_ROOT", raising=False)
+    monkeypatch.chdir(workspace)
+    assert tracking.project_root() == workspace  # its own dvc.lock, params and outputs
+    assert tracking.store_root() == project
+    assert tracking.tracking_uri() == f"sqlite:///{project / 'mlflow.db'}"
+    assert tracking.artifact_root() == project / "mlartifacts"
+    monkeypatch.chdir(project)
+    assert tracking.store_root() == project

@@ -72,6 +72,7 @@ def _store_uri() -> str:
                 "project folder, or set CONDGEN_ROOT=<project folder> or "
                 "MLFLOW_TRACKING_URI=<store>"
             )
+        root = tracking.store_root()
         if not (root / "mlflow.db").is_file():
             raise CliError(
                 f"{root} has no mlflow.db yet: run `make pipeline` (or `dvc repro`) there "

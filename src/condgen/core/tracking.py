@@ -27,13 +27,31 @@ def project_root() -> Path:
     return here
 
 
+# Where `dvc exp run --queue` and `--temp` run an experiment: a copy of the project inside it.
+DVC_TEMP_WORKSPACES = (".dvc", "tmp", "exps")
+
+
+def store_root() -> Path:
+    """The folder of the project's own MLflow store (mlflow.db, mlartifacts/).
+
+    The project root, except in a DVC temporary workspace (``<project>/.dvc/tmp/exps/...``):
+    its runs and registered versions belong to the project it was copied from, not to a
+    folder DVC deletes when the experiment ends."""
+    root = project_root()
+    parts = root.parts
+    for i in range(len(parts) - len(DVC_TEMP_WORKSPACES) + 1):
+        if parts[i : i + len(DVC_TEMP_WORKSPACES)] == DVC_TEMP_WORKSPACES:
+            return Path(*parts[:i])
+    return root
+
+
 def tracking_uri() -> str:
-    """MLFLOW_TRACKING_URI, else a SQLite database at the project root."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{project_root() / 'mlflow.db'}"
+    """MLFLOW_TRACKING_URI, else a SQLite database beside the project (:func:`store_root`)."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{store_root() / 'mlflow.db'}"
 
 
 def artifact_root() -> Path:
-    return project_root() / "mlartifacts"
+    return store_root() / "mlartifacts"
 
 
 def experiment_name(model: str) -> str:
