@@ -11,34 +11,35 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MLFLOW_DISABLE_TELEMETRY := true
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: pipeline test install browser lock clean-venv
+.PHONY: pipeline test install services server server-stop check-gpu-extra lock clean-venv
 
 pipeline: $(STAMP)  ## run the whole pipeline (download/prepare, train, evaluate, register)
 	dvc repro
 
-test: $(STAMP) browser  ## run the test suite (unit tests + a tiny end-to-end pipeline and served model)
+test: $(STAMP) services  ## run the test suite (unit tests + a tiny end-to-end pipeline and served model)
 	ruff check src tests benchmarks docs
 	ruff format --check src tests benchmarks docs
 	pytest
 
 install: $(STAMP)  ## only create the virtual environment (both targets above do it first)
 
-# The demo page's browser test drives Debian's Chromium (no browser download); installed once.
-browser:  ## install Debian's chromium and chromium-driver if missing (needs root or sudo)
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium chromium-driver; \
-	fi
+# What the tests talk to (Chromium, PostgreSQL), from Debian's packages, installed once.
+services:  ## install the test services if missing (needs root or sudo)
+	scripts/services.sh
 
-$(STAMP): pyproject.toml requirements.lock plots/package.json plots/package-lock.json
-	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -c requirements.lock -e ".[$(EXTRAS)]"
-	# Vega for `dvc plots show` without a network (the page DVC writes loads it from a CDN)
-	npm ci --prefix plots --no-audit --no-fund --loglevel=error
-	$(VENV)/bin/python -m condgen.plots_page plots/node_modules plots/template.html
-	touch $(STAMP)
+# A shared MLflow tracking server (PostgreSQL + proxied artifacts) under SERVER_DIR.
+SERVER_DIR ?= $(CURDIR)/.server
+SERVER_PORT ?= 5001
+server: $(STAMP)  ## start the tracking server; then export the MLFLOW_TRACKING_URI it prints
+	scripts/server.sh start $(SERVER_DIR) $(SERVER_PORT)
+
+server-stop:  ## stop the tracking server (its data stays in SERVER_DIR)
+	scripts/server.sh stop $(SERVER_DIR)
+
+check-gpu-extra: $(STAMP)  ## resolve the gpu extra against the lock without installing it (no GPU needed)
+	$(VENV)/bin/python -m pip install --dry-run --ignore-installed --quiet \
+	  --report $(VENV)/gpu-extra.json -c requirements.lock ".[gpu]"
+	@$(VENV)/bin/python -c 'import json; r = json.load(open("$(VENV)/gpu-extra.json")); n = sorted(i["metadata"]["name"] + "==" + i["metadata"]["version"] for i in r["install"] if i["metadata"]["name"].startswith("nvidia") or i["metadata"]["name"] == "tensorflow"); print("the gpu extra resolves:", *n, sep="\n  ")'
 
 lock: $(STAMP)  ## re-pin every installed package after changing dependencies
 	$(VENV)/bin/python -m pip freeze --exclude-editable | grep -v '^condgen' > requirements.lock

@@ -4,7 +4,7 @@
 
 The project must have run its pipeline (``make pipeline``). The script starts ``mlflow ui`` and
 ``condgen demo`` on free ports of 127.0.0.1, drives headless Chromium through them (Debian's
-chromium and chromidriver: ``make browser``) and writes:
+chromium and chromedriver: ``make services``) and writes:
 
 - ``mlflow_runs.png``: the cGAN experiment's runs with their scores as columns;
 - ``mlflow_run.png``: the cGAN evaluation run's sample grid;

@@ -2,7 +2,7 @@
 starts a project's web server (``condgen demo``, ``mlflow ui``) and waits for it.
 
 Shared by the browser tests and ``docs/screenshots.py``. No browser is downloaded: ``make
-test`` installs Debian's packages when they are missing (``make browser``)."""
+test`` installs Debian's packages when they are missing (``make services``)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,10 @@ def missing() -> str | None:
     """Why no browser can be started here, or None."""
     for path in (CHROMIUM, CHROMEDRIVER):
         if not Path(path).exists():
-            return f"{path} is missing: run `make browser` (Debian's chromium, chromium-driver)"
+            return (
+                f"{path} is missing: run `make services` (scripts/services.sh installs "
+                "Debian's chromium and chromium-driver)"
+            )
     return None
 
 

@@ -81,11 +81,15 @@ def setup(model: str) -> str:
 
     from condgen import families
 
-    mlflow.set_tracking_uri(tracking_uri())
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
     name = experiment_name(model)
     experiment = mlflow.get_experiment_by_name(name)
     if experiment is None:
-        location = (artifact_root() / name).as_uri()
+        # A tracking server decides where artifacts go (its proxied store), so that every
+        # client can read them; a local database keeps them beside itself.
+        local = not uri.startswith(("http://", "https://"))
+        location = (artifact_root() / name).as_uri() if local else None
         experiment_id = mlflow.create_experiment(name, artifact_location=location)
         tags = {}
     else:
