@@ -23,6 +23,15 @@ test: $(STAMP) services  ## run the test suite (unit tests + a tiny end-to-end p
 
 install: $(STAMP)  ## only create the virtual environment (both targets above do it first)
 
+$(STAMP): pyproject.toml requirements.lock plots/package.json plots/package-lock.json
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -c requirements.lock -e ".[$(EXTRAS)]"
+	# Vega for `dvc plots show` without a network (the page DVC writes loads it from a CDN)
+	npm ci --prefix plots --no-audit --no-fund --loglevel=error
+	$(VENV)/bin/python -m condgen.plots_page plots/node_modules plots/template.html
+	touch $(STAMP)
+
 # What the tests talk to (Chromium, PostgreSQL), from Debian's packages, installed once.
 services:  ## install the test services if missing (needs root or sudo)
 	scripts/services.sh

@@ -202,3 +202,21 @@ def test_a_family_imports_core_shared_packages_and_itself_only(family):
             assert imported in allowed or imported.startswith(
                 tuple(f"{a}." for a in allowed if a != "condgen")
             ), f"{module} imports {imported}"
+
+
+def test_the_make_targets_of_the_readme_have_their_recipes(tmp_path):
+    """`make -n` on a machine without the virtual environment: every README target resolves
+    (a lost rule would end a fresh clone's first command with "No rule to make target")."""
+    import subprocess
+
+    venv = tmp_path / "no-venv-yet"
+    for target in ("pipeline", "test", "install", "server", "check-gpu-extra"):
+        result = subprocess.run(
+            ["make", "-n", "-C", str(ROOT), target, f"VENV={venv}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, f"make {target}: {result.stderr}"
+        assert f"{venv}/bin/python -m pip install" in result.stdout, (target, result.stdout)
+        assert "npm ci --prefix plots" in result.stdout, (target, result.stdout)
