@@ -42,10 +42,19 @@ def settle(page, seconds: float = 4.0) -> None:
     time.sleep(seconds)
 
 
-def click_text(page, text: str) -> None:
+def element(page, xpath: str, timeout: float = 90.0):
+    """The element at ``xpath`` once it is there and clickable (the UI loads slowly on a busy
+    machine)."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    page.find_element(By.XPATH, f"//*[normalize-space()='{text}']").click()
+    return WebDriverWait(page, timeout).until(ec.element_to_be_clickable((By.XPATH, xpath)))
+
+
+def click_text(page, text: str) -> None:
+    """Click the innermost element whose whole text is ``text``."""
+    element(page, f"(//*[normalize-space(.)='{text}'])[last()]").click()
 
 
 def close_assistant(page) -> None:
@@ -69,22 +78,20 @@ def mlflow_shots(page, ui: str, project: Path, out: Path) -> None:
     base = f"{ui}#/experiments/{experiment}"
 
     page.get(f"{base}/runs?workflowType=machine_learning")
-    settle(page, 8)
+    element(page, "//button[normalize-space()='Columns']")
+    settle(page, 2)
     close_assistant(page)
-    click_text(page, "Columns")
+    element(page, "//button[normalize-space()='Columns']").click()
     for column in COLUMNS:
         search = page.find_element(By.CSS_SELECTOR, "input[placeholder='Search columns']")
         search.send_keys(Keys.CONTROL, "a")
         search.send_keys(column)
-        settle(page, 1)
-        page.find_element(
-            By.XPATH,
-            f"//label[normalize-space()='{column}'] | //span[normalize-space()='{column}']",
-        ).click()
+        # The search marks the match in <strong>: the row is the innermost element holding it.
+        element(page, f"(//*[normalize-space(.)='{column}'][.//strong])[last()]").click()
     search.send_keys(Keys.ESCAPE)
     # Expand the training run: its evaluation and registration runs are nested under it.
-    for expander in page.find_elements(By.CSS_SELECTOR, "[aria-label*='xpand']"):
-        expander.click()
+    row = "//*[normalize-space(.)='cgan-train']/ancestor::*[@role='row'][1]"
+    element(page, f"{row}//button[contains(@class, 'btn-link')]").click()
     settle(page)
     page.save_screenshot(str(out / "mlflow_runs.png"))
 
@@ -131,8 +138,10 @@ def demo_shot(page, url: str, project: Path, out: Path) -> None:
         page.find_element(By.ID, "stylize-photo").click()
         wait.until(lambda d: d.find_element(By.ID, "photo-style").get_attribute("src"))
         settle(page, 1)
-        height = page.execute_script("return document.body.scrollHeight")
-        page.set_window_size(1100, height + 40)
+        height = page.execute_script("return document.documentElement.scrollHeight")
+        page.set_window_size(1100, height + 160)  # the window's own frame takes some of it
+        page.execute_script("window.scrollTo(0, 0)")
+        settle(page, 1)
         page.save_screenshot(str(out / "demo.png"))
     finally:
         photo.unlink(missing_ok=True)
@@ -156,7 +165,7 @@ def main() -> None:
     with (
         browser.server(mlflow_ui, f"http://127.0.0.1:{ui_port}/", project) as ui,
         browser.server(demo, f"http://127.0.0.1:{demo_port}/", project) as demo_url,
-        browser.chrome(1400, 900) as page,
+        browser.chrome(1700, 800) as page,
     ):
         mlflow_shots(page, ui, project, out)
         demo_shot(page, demo_url, project, out)

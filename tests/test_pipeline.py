@@ -706,7 +706,9 @@ def test_demo_page_in_a_real_browser(served_project, tmp_path):
         assert page.find_element(By.ID, "photo-a2b").get_attribute("src").startswith("data:")
         page.find_element(By.ID, "stylize-photo").click()
         wait.until(lambda d: d.find_element(By.ID, "photo-style").get_attribute("src") or "")
-        assert page.find_element(By.ID, "photo-by").text.startswith("made by style transfer")
+        assert page.find_element(By.ID, "photo-by").text == "made by condgen-cyclegan v1"
+        style_by = page.find_element(By.ID, "style-by").text
+        assert style_by == "made by style transfer (vgg16-hed, 40 steps)", style_by
         assert not page.find_element(By.ID, "photo-error").text
 
 
