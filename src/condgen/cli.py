@@ -340,6 +340,10 @@ def _number(value: str | None) -> float | str | None:
         return value
 
 
+def _value(value: float | str | None) -> str:
+    return "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def _version_row(version) -> dict:
     tags = version.tags
     return {
@@ -431,7 +435,7 @@ def cmd_models(args: argparse.Namespace) -> None:
                     f"{r['version']}{' *' if r['version'] == champion else ''}",
                     when(r["created"]),
                     r["primary_metric"] or "-",
-                    "-" if r["value"] is None else f"{r['value']:.4g}",
+                    _value(r["value"]),
                     _short(r["data_md5"]),
                     _short(r["git_commit"]),
                     r["reason"] or "-",
@@ -449,7 +453,7 @@ def cmd_models(args: argparse.Namespace) -> None:
                 "-" if r["champion"] is None else f"v{r['champion']}",
                 str(r["versions"]),
                 r["primary_metric"] or "-",
-                "-" if r["value"] is None else f"{r['value']:.4g}",
+                _value(r["value"]),
                 _short(r["data_md5"]),
                 _short(r["git_commit"]),
             ]
@@ -461,6 +465,16 @@ def cmd_models(args: argparse.Namespace) -> None:
             "- : no champion yet (no version beat its best trivial answer); the row shows the "
             "latest version; condgen models <model> lists each version's decision"
         )
+
+
+def _listen_arguments(parser: argparse.ArgumentParser, port: int) -> None:
+    """--host and --port of a command that starts a web server."""
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=port, help=f"port to listen on (default: {port})"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -521,19 +535,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve models:/condgen-<model>@champion over HTTP")
     serve.add_argument("--model", choices=SERVED_MODELS, required=True, help="which model")
     serve.add_argument("--alias", default="champion", help="registry alias (default: champion)")
-    serve.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
-    )
-    serve.add_argument("--port", type=int, default=5000, help="port to listen on (default: 5000)")
+    _listen_arguments(serve, 5000)
     serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser(
         "demo", help="a local web page that tries the champions (digits, facades, photos)"
     )
-    demo.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
-    )
-    demo.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    _listen_arguments(demo, 8000)
     demo.set_defaults(func=cmd_demo)
 
     models = sub.add_parser(
