@@ -11,12 +11,9 @@ status 400 and ``{"error": "..."}``, which the page shows.
 """
 
 import base64
-import io
 import threading
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from condgen import families
 from condgen.core import tracking
@@ -154,10 +151,10 @@ class Stylist:
         self.lock = threading.Lock()
 
     def run(self, body: dict) -> dict:
-        from PIL import Image
 
         from condgen.core.images import unit_to_uint8
         from condgen.serving.requests import RequestError, image_from_bytes, png_base64
+        from condgen.style.inputs import to_style_input
         from condgen.style.transfer import load_image, make_extractor, transfer
 
         style_name = body.get("style")
@@ -171,10 +168,7 @@ class Stylist:
             pixels = image_from_bytes(raw, "the upload", "choose a PNG or JPEG file")
         except RequestError as err:
             raise DemoError(str(err)) from err
-        with io.BytesIO() as buffer:
-            Image.fromarray(pixels).save(buffer, format="PNG")
-            content_png = buffer.getvalue()
-        content = _resized(content_png, self.config.image_size)
+        content = to_style_input(pixels, self.config.image_size)
         style = load_image(self.styles[style_name], self.config.image_size)
         with self.lock:
             if self.extractor is None:
@@ -185,16 +179,6 @@ class Stylist:
             "version": None,
             "image": png_base64(unit_to_uint8(image)),
         }
-
-
-def _resized(png: bytes, size: int) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(png)) as image:
-        image = image.convert("RGB")
-        scale = size / max(image.size)
-        shape = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        return np.asarray(image.resize(shape, Image.Resampling.LANCZOS), np.float32) / 255.0
 
 
 def label_map(seed: int) -> dict:

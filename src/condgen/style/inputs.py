@@ -44,6 +44,11 @@ def load_image(spec: str, size: int | None = None) -> np.ndarray:
             raise StyleError(
                 f"{spec} is not an image Pillow can read ({type(err).__name__}): give a PNG or JPEG"
             ) from err
+    return to_style_input(pixels, size)
+
+
+def to_style_input(pixels: np.ndarray, size: int | None = None) -> np.ndarray:
+    """uint8 RGB -> float32 0..1, resized (with ``size``) so that its longer side is ``size``."""
     if size is not None:
         height, width = pixels.shape[:2]
         scale = size / max(height, width)
