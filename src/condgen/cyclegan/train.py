@@ -69,13 +69,13 @@ class CycleGANRecipe(Recipe):
     def preview(self, model: keras.Model, training: TrainingData):
         """Six fixed A images and G(A) now, then six B images and F(B)."""
         from condgen.core.fit import translation_preview
-        from condgen.core.images import to_uint8
+        from condgen.core.images import to_model_range, to_uint8
 
         rows = []
         for images, generator in zip(
             training.arrays[:2], (model.generator_a2b, model.generator_b2a), strict=True
         ):
-            fake = generator(images[:6].astype("float32") / 127.5 - 1.0, training=False)
+            fake = generator(to_model_range(images[:6]), training=False)
             rows += [images[:6], to_uint8(np.asarray(fake))]
         return translation_preview(*rows)
 

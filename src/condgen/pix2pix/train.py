@@ -59,12 +59,12 @@ class Pix2PixRecipe(Recipe):
     def preview(self, model: keras.Model, training: TrainingData):
         """The first six training label maps, their translation now, and the true photos."""
         from condgen.core.fit import translation_preview
-        from condgen.core.images import to_uint8
+        from condgen.core.images import to_model_range, to_uint8
         from condgen.serving.translate import translate
 
         images_a, images_b = (x[:6] for x in training.arrays)
         # As evaluation and serving run it; a fixed seed writes no variable.
-        inputs = images_a.astype("float32") / 127.5 - 1.0
+        inputs = to_model_range(images_a)
         fake = translate(model.generator, inputs, self.config.train_mode_at_test, seed=0)
         return translation_preview(images_a, to_uint8(np.asarray(fake)), images_b)
 
