@@ -6,12 +6,32 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from condgen.core import runtime
+
 
 def replica_share(loss):
     """Divide by the replica count: tf.distribute sums gradients over replicas."""
     ctx = tf.distribute.get_replica_context()
     replicas = ctx.num_replicas_in_sync if ctx is not None else 1
     return loss / replicas
+
+
+def replica_rows(draw, batch):
+    """This replica's ``batch`` rows of a random draw made for the whole global batch.
+
+    ``draw(n)`` returns n rows (noise vectors, augmentation offsets, ...). Under N replicas
+    the global batch of N x ``batch`` items is split among them in replica order (tf.distribute
+    does so for the data), so each replica draws the rows of all N and keeps its own: every
+    item then gets the random numbers it gets in one process at the same global batch, and a
+    run on N replicas or workers starts from the same losses. With one replica this is
+    ``draw(batch)`` itself.
+    """
+    ctx = tf.distribute.get_replica_context()
+    replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+    if replicas == 1:
+        return draw(batch)
+    start = ctx.replica_id_in_sync_group * batch
+    return draw(batch * replicas)[start : start + batch]
 
 
 def loss_tracker(name: str) -> keras.metrics.Mean:
@@ -51,6 +71,18 @@ class AdversarialModel(keras.Model):
     def discriminator_variables(self) -> list:
         """What the discriminator optimizer trains (CycleGAN: both discriminators)."""
         return self.discriminator.trainable_variables
+
+    def step_logs(self) -> dict:
+        """What ``train_step`` returns: each tracker's running mean.
+
+        Across the workers of a ``multi_worker`` cluster Keras averages the logs with a mean
+        over axis 0 (Keras 3.15), which a scalar does not have; there each value goes out as a
+        vector of one, and the averaged logs are scalars again.
+        """
+        logs = {m.name: m.result() for m in self.metrics}
+        if runtime.worker_role(tf.distribute.get_strategy())[2] > 1:
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
 
     @staticmethod
     def _split_batch(data):

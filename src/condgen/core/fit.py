@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import tempfile
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -173,6 +174,10 @@ def train_adversarial(
     any moment and started again with the same params, data and code resumes from the last
     finished epoch and ends with the same weights as an uninterrupted run (and continues the
     same MLflow run); a finished run removes the backup.
+
+    Under ``distribute: multi_worker`` every worker process calls this with the same params and
+    data; the chief writes what is described above, the others nothing that outlives the run
+    (their returned dict has ``worker``, their index).
     """
     from condgen import families
 
@@ -186,7 +191,18 @@ def train_adversarial(
     params = {"seed": seed, **data.fingerprint, **dataclasses.asdict(config)}
     strategy = runtime.make_strategy(config.distribute)
     devices = ", ".join(runtime.training_devices(strategy))
-    print(f"{name}: training on {devices}", flush=True)
+    chief, worker, workers = runtime.worker_role(strategy)
+    where = f" (worker {worker} of {workers}{', chief' if chief else ''})" if workers > 1 else ""
+    print(f"{name}: training on {devices}{where}", flush=True)
+    backups = Path(checkpoint_dir)
+    if not chief:
+        # Every worker runs every step, backup and save (reading a variable may be a collective
+        # that all take part in), but only the chief keeps outputs and logs to MLflow. The
+        # others back up into a folder of their own beside the chief's (so that each can
+        # resume where the chief does, shared disk or not) and save into a temporary folder;
+        # both are removed at the end.
+        checkpoint_dir = Path(f"{checkpoint_dir}.worker-{worker}")
+        log_to_mlflow = False
     global_batch = config.batch_size * strategy.num_replicas_in_sync
     if data.smallest < global_batch:
         replicas = strategy.num_replicas_in_sync
@@ -209,6 +225,14 @@ def train_adversarial(
         )
     saver = backup.TrainingBackup(checkpoint_dir)
     done = saver.restore(model)
+    if workers > 1:
+        epochs_held = set(runtime.values_on_replicas(strategy, done))
+        if len(epochs_held) > 1:
+            raise RuntimeError(
+                f"the workers' backups hold different epochs ({sorted(epochs_held)}): a run was "
+                f"stopped while they were written; delete {backups} and its .worker-* "
+                "siblings on every worker to start afresh"
+            )
     dataset = recipe.dataset(data, global_batch, start_step=done * steps_per_epoch)
 
     callbacks: list[keras.callbacks.Callback] = []
@@ -254,6 +278,17 @@ def train_adversarial(
     seconds = time.perf_counter() - start
     history = pd.DataFrame(saver.history)
     history = history[["epoch", *sorted(c for c in history.columns if c != "epoch")]]
+
+    if not chief:
+        with tempfile.TemporaryDirectory(prefix=f"condgen-{name}-worker{worker}-") as scratch:
+            recipe.save(model, Path(scratch))
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+        return {
+            "model": name,
+            "run_id": None,
+            "steps": steps_per_epoch * config.epochs,
+            "worker": worker,
+        }
 
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -69,6 +69,33 @@ def training_devices(strategy) -> list[str]:
     return [name.split("device:")[-1] for name in names]
 
 
+def worker_role(strategy) -> tuple[bool, int, int]:
+    """(is chief, worker index, workers) of this process under ``strategy``.
+
+    Only a ``multi_worker`` cluster has more than one worker: its chief is the ``chief`` task
+    when TF_CONFIG names one, else worker 0 (TensorFlow's own rule)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    spec = resolver.cluster_spec().as_dict() if resolver is not None else {}
+    workers = sum(len(spec.get(job, [])) for job in ("chief", "worker"))
+    if workers < 2:
+        return True, 0, 1
+    index = int(resolver.task_id) + (
+        len(spec.get("chief", [])) if resolver.task_type == "worker" else 0
+    )
+    return bool(strategy.extended.should_checkpoint), index, workers
+
+
+def values_on_replicas(strategy, value: int) -> list[int]:
+    """``value`` as each replica of ``strategy`` holds it (a collective: every worker calls it)."""
+    import tensorflow as tf
+
+    @tf.function
+    def gather():
+        return strategy.gather(strategy.run(lambda: tf.constant([value], tf.int64)), axis=0)
+
+    return [int(v) for v in gather().numpy()]
+
+
 def make_strategy(name: str):
     """The tf.distribute strategy named in params (``none``, ``mirrored``, ``multi_worker``)."""
     import tensorflow as tf

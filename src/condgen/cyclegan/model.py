@@ -359,7 +359,7 @@ class CycleGAN(AdversarialModel):
         self._apply_gradients(g_tape, g_scaled, d_tape, d_scaled)
         for name, tracker in self.trackers.items():
             tracker.update_state(step_losses[name])
-        return {m.name: m.result() for m in self.metrics}
+        return self.step_logs()
 
 
 def build_cyclegan(

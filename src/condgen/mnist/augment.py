@@ -14,6 +14,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from condgen.core.adversarial import replica_rows
+
 POLICIES = ("translation", "cutout")
 
 
@@ -42,8 +44,12 @@ def translate(images, seed_generator, ratio: float = 0.125):
     batch = ops.shape(images)[0]
     height, width = images.shape[1], images.shape[2]
     max_y, max_x = int(height * ratio + 0.5), int(width * ratio + 0.5)
-    dy = keras.random.randint((batch,), -max_y, max_y + 1, seed=seed_generator)
-    dx = keras.random.randint((batch,), -max_x, max_x + 1, seed=seed_generator)
+    dy = replica_rows(
+        lambda n: keras.random.randint((n,), -max_y, max_y + 1, seed=seed_generator), batch
+    )
+    dx = replica_rows(
+        lambda n: keras.random.randint((n,), -max_x, max_x + 1, seed=seed_generator), batch
+    )
     # Work on (x + 1), whose background is 0, so that zero fill means background.
     x = ops.cast(images, "float32") + 1.0
     x = ops.einsum("bij,bjwc->biwc", _shift_matrices(dy, height), x)
@@ -57,8 +63,12 @@ def cutout(images, seed_generator, ratio: float = 0.5):
     batch = ops.shape(images)[0]
     height, width = images.shape[1], images.shape[2]
     half_h, half_w = int(height * ratio) // 2, int(width * ratio) // 2
-    cy = keras.random.randint((batch, 1, 1), 0, height, seed=seed_generator)
-    cx = keras.random.randint((batch, 1, 1), 0, width, seed=seed_generator)
+    cy = replica_rows(
+        lambda n: keras.random.randint((n, 1, 1), 0, height, seed=seed_generator), batch
+    )
+    cx = replica_rows(
+        lambda n: keras.random.randint((n, 1, 1), 0, width, seed=seed_generator), batch
+    )
     ys = ops.arange(height)[None, :, None]
     xs = ops.arange(width)[None, None, :]
     rows = ops.logical_and(ys >= cy - half_h, ys < cy + half_h)

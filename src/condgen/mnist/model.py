@@ -7,7 +7,12 @@ import tensorflow as tf
 from keras import ops
 
 from condgen.core import losses
-from condgen.core.adversarial import AdversarialModel, loss_tracker, replica_share
+from condgen.core.adversarial import (
+    AdversarialModel,
+    loss_tracker,
+    replica_rows,
+    replica_share,
+)
 from condgen.mnist.augment import diff_augment, parse_policy
 from condgen.mnist.data import NUM_CLASSES
 
@@ -84,8 +89,11 @@ class GAN(AdversarialModel):
 
     def _wrong_labels(self, labels):
         """Each one-hot label moved to another class, uniformly among the other nine."""
-        shift = keras.random.randint(
-            (ops.shape(labels)[0],), 1, NUM_CLASSES, seed=self.mismatch_seed, dtype="int32"
+        shift = replica_rows(
+            lambda n: keras.random.randint(
+                (n,), 1, NUM_CLASSES, seed=self.mismatch_seed, dtype="int32"
+            ),
+            ops.shape(labels)[0],
         )
         wrong = (ops.cast(ops.argmax(labels, axis=-1), "int32") + shift) % NUM_CLASSES
         return ops.one_hot(wrong, NUM_CLASSES, dtype=labels.dtype)
@@ -94,7 +102,9 @@ class GAN(AdversarialModel):
         batch = self._split_batch(data)
         real_images, labels = batch if self.conditional else (batch, None)
         batch_size = ops.shape(real_images)[0]
-        noise = keras.random.normal((batch_size, self.noise_dim), seed=self.noise_seed)
+        noise = replica_rows(
+            lambda n: keras.random.normal((n, self.noise_dim), seed=self.noise_seed), batch_size
+        )
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake_images = self.generator(self._inputs(noise, labels), training=True)
             seen_real = diff_augment(real_images, self.augment_policy, self.augment_seed)
@@ -117,4 +127,4 @@ class GAN(AdversarialModel):
         self.d_loss_tracker.update_state(d_loss)
         self.d_real_tracker.update_state(ops.mean(ops.sigmoid(ops.cast(real_logits, "float32"))))
         self.d_fake_tracker.update_state(ops.mean(ops.sigmoid(ops.cast(fake_logits, "float32"))))
-        return {m.name: m.result() for m in self.metrics}
+        return self.step_logs()

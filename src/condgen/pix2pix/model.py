@@ -101,7 +101,7 @@ class Pix2Pix(AdversarialModel):
         self._apply_gradients(g_tape, g_scaled, d_tape, d_scaled)
         for tracker, value in zip(self.metrics, (g_gan_loss, g_l1_loss, g_loss, d_loss)):
             tracker.update_state(value)
-        return {m.name: m.result() for m in self.metrics}
+        return self.step_logs()
 
 
 def build_pix2pix(

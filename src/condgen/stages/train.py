@@ -13,6 +13,9 @@ def main() -> None:
     info = families.module(family, "train").train(
         model, config, load_seed(), family.data_dir, model.model_dir, model.checkpoint_dir
     )
+    if "worker" in info:
+        print(f"trained {model.name} as worker {info['worker']}: the chief keeps the outputs")
+        return
     print(f"trained {model.name}: {info['steps']} steps, MLflow run {info['run_id']}")
 
 
