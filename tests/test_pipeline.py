@@ -712,15 +712,60 @@ def test_demo_page_in_a_real_browser(served_project, tmp_path):
         assert not page.find_element(By.ID, "photo-error").text
 
 
-def test_a_dvc_remote_brings_data_and_models_to_a_clone_with_nothing_left_to_do(project, tmp_path):
-    """The README's remote recipe with a local-folder remote: `dvc push`, then in a copy that
-    has only what git would hold, `dvc pull` restores every cached output and `dvc repro`
-    re-runs no stage (only the inputs@ fingerprints, which run every time)."""
+S3_KEYS = {"access_key_id": "condgen-test", "secret_access_key": "condgen-test"}
+
+
+@pytest.fixture()
+def s3_endpoint():
+    """A local S3-compatible server (moto) on 127.0.0.1 with an empty bucket, condgen-shelf."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=S3_KEYS["access_key_id"],
+            aws_secret_access_key=S3_KEYS["secret_access_key"],
+        )
+        s3.create_bucket(Bucket="condgen-shelf")
+        yield endpoint, s3
+    finally:
+        server.stop()
+
+
+def _add_remote(kind: str, folder: Path, tmp_path: Path, endpoint: str | None) -> None:
+    """The README's `dvc remote add` for a folder or an S3 bucket (credentials kept in the
+    untracked .dvc/config.local, as `--local` does)."""
+    dvc = str(BIN / "dvc")
+    if kind == "folder":
+        run([dvc, "remote", "add", "--local", "-d", "shelf", str(tmp_path / "remote")], folder)
+        return
+    run([dvc, "remote", "add", "--local", "-d", "shelf", "s3://condgen-shelf/project"], folder)
+    for key, value in {"endpointurl": endpoint, **S3_KEYS}.items():
+        run([dvc, "remote", "modify", "--local", "shelf", key, value], folder)
+
+
+@pytest.mark.parametrize("kind", ["folder", "s3"])
+def test_a_dvc_remote_brings_data_and_models_to_a_clone_with_nothing_left_to_do(
+    project, tmp_path, kind, request
+):
+    """The README's remote recipe with a local-folder remote and with an S3 bucket on a local
+    S3-compatible server: `dvc push`, then in a copy that has only what git would hold,
+    `dvc pull` restores every cached output and `dvc repro` re-runs no stage (only the inputs@
+    fingerprints, which run every time)."""
     from dvc.repo import Repo
 
     dvc = str(BIN / "dvc")
-    remote = tmp_path / "remote"
-    run([dvc, "remote", "add", "--local", "-d", "shelf", str(remote)], project)
+    endpoint, s3 = request.getfixturevalue("s3_endpoint") if kind == "s3" else (None, None)
+    _add_remote(kind, project, tmp_path, endpoint)
     try:
         run([dvc, "push"], project, timeout=600)
     finally:
@@ -729,14 +774,19 @@ def test_a_dvc_remote_brings_data_and_models_to_a_clone_with_nothing_left_to_do(
     shutil.copytree(
         project,
         clone,
-        ignore=shutil.ignore_patterns("cache", "tmp", "mlflow.db", "mlartifacts", "checkpoints"),
+        ignore=shutil.ignore_patterns(
+            "cache", "tmp", "mlflow.db", "mlartifacts", "checkpoints", "config.local"
+        ),
     )
     cached = [out for out in Repo(str(clone)).index.outs if out.use_cache]
     assert len(cached) >= 10
+    if s3 is not None:  # the files went through the S3 protocol into the bucket
+        stored = s3.list_objects_v2(Bucket="condgen-shelf", Prefix="project/")
+        assert stored["KeyCount"] >= len(cached)
     for out in cached:  # what git does not hold: the cached outputs
         path = Path(out.fs_path)
         shutil.rmtree(path) if path.is_dir() else path.unlink()
-    run([dvc, "remote", "add", "-d", "shelf", str(remote)], clone)
+    _add_remote(kind, clone, tmp_path, endpoint)
     run([dvc, "pull"], clone, timeout=600)
     for out in cached:
         assert Path(out.fs_path).exists(), out
