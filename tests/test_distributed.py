@@ -190,3 +190,27 @@ def test_two_local_workers_train_as_one_process_and_only_the_chief_keeps_outputs
     assert runs[0].data.tags["devices"] == "CPU:0"
     g_loss = client.get_metric_history(run_id, "g_loss")
     assert [m.step for m in g_loss] == [1, 2]
+
+
+def test_several_steps_per_execution_over_replicas_stop_with_what_to_set(tiny_mnist, tmp_path):
+    # Keras 3.15's multi-step loop fails under tf.distribute with several replicas.
+    config = dataclasses.replace(
+        CONFIG, batch_size=GLOBAL_BATCH // 2, distribute="mirrored", steps_per_execution=2
+    )
+    spec = {
+        "config": dataclasses.asdict(config),
+        "data": str(tiny_mnist),
+        "out": str(tmp_path / "m"),
+        "ckpt": str(tmp_path / "ckpt"),
+        "mlflow": False,
+        "logical_cpus": 2,
+    }
+    proc = _spawn(spec, {})
+    _out, err = proc.communicate(timeout=600)
+    assert proc.returncode != 0
+    assert (
+        "ConfigError: train.gan.steps_per_execution is 2, but Keras 3.15 runs one step per "
+        "execution over several replicas (CPU:0, CPU:1, distribute: mirrored)"
+    ) in err
+    assert "set train.gan.steps_per_execution to 1" in err
+    assert not (tmp_path / "ckpt").exists() and not (tmp_path / "m").exists()

@@ -204,6 +204,16 @@ def train_adversarial(
         checkpoint_dir = Path(f"{checkpoint_dir}.worker-{worker}")
         log_to_mlflow = False
     global_batch = config.batch_size * strategy.num_replicas_in_sync
+    if strategy.num_replicas_in_sync > 1 and config.steps_per_execution > 1:
+        from condgen.core.params import ConfigError
+
+        section = recipe.model.train_section
+        raise ConfigError(
+            f"{section}.steps_per_execution is {config.steps_per_execution}, but Keras 3.15 "
+            f"runs one step per execution over several replicas ({devices}, distribute: "
+            f"{config.distribute}): its multi-step loop fails under tf.distribute "
+            f"(keras-team/keras#19246); set {section}.steps_per_execution to 1"
+        )
     if data.smallest < global_batch:
         replicas = strategy.num_replicas_in_sync
         size = str(global_batch) if replicas == 1 else f"{config.batch_size} x {replicas} replicas"
