@@ -106,6 +106,38 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
+PER_WORKER = dataclasses.replace(CONFIG, batch_size=GLOBAL_BATCH // 2, distribute="multi_worker")
+
+
+def _start_cluster(data, folder, uri: str, kill_worker_at: str = "") -> list[subprocess.Popen]:
+    """Two worker processes of one cluster on 127.0.0.1, each with its own project folder
+    (``folder/host<i>``) and temporary folder, as on two machines; worker 1 can be killed by
+    fault injection (CONDGEN_KILL_AT)."""
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
+    procs = []
+    for index in range(2):
+        home = folder / f"host{index}"
+        (home / "tmp").mkdir(parents=True, exist_ok=True)
+        spec = {
+            "config": dataclasses.asdict(PER_WORKER),
+            "data": str(data),
+            "out": str(home / "models" / "gan"),
+            "ckpt": str(home / ".checkpoints" / "gan"),
+            "mlflow": True,
+            "logical_cpus": 1,
+        }
+        env = {
+            "TF_CONFIG": json.dumps(
+                {"cluster": cluster, "task": {"type": "worker", "index": index}}
+            ),
+            "TMPDIR": str(home / "tmp"),
+            "MLFLOW_TRACKING_URI": uri,
+            "CONDGEN_KILL_AT": kill_worker_at if index == 1 else "",
+        }
+        procs.append(_spawn(spec, env))
+    return procs
+
+
 def test_mirrored_on_two_logical_cpus_starts_from_one_process_losses(
     tiny_mnist, tmp_path, one_process
 ):
@@ -131,33 +163,8 @@ def test_two_local_workers_train_as_one_process_and_only_the_chief_keeps_outputs
 ):
     import mlflow
 
-    ports = _free_ports(2)
-    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
-    per_worker = dataclasses.replace(
-        CONFIG, batch_size=GLOBAL_BATCH // 2, distribute="multi_worker"
-    )
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    procs = []
-    for index in range(2):
-        # Each worker has its own project folder and temporary folder, as on two machines.
-        home = tmp_path / f"host{index}"
-        (home / "tmp").mkdir(parents=True)
-        spec = {
-            "config": dataclasses.asdict(per_worker),
-            "data": str(tiny_mnist),
-            "out": str(home / "models" / "gan"),
-            "ckpt": str(home / ".checkpoints" / "gan"),
-            "mlflow": True,
-            "logical_cpus": 1,
-        }
-        env = {
-            "TF_CONFIG": json.dumps(
-                {"cluster": cluster, "task": {"type": "worker", "index": index}}
-            ),
-            "TMPDIR": str(home / "tmp"),
-            "MLFLOW_TRACKING_URI": uri,
-        }
-        procs.append(_spawn(spec, env))
+    procs = _start_cluster(tiny_mnist, tmp_path, uri)
     results = [_first_steps(p) for p in procs]
 
     for steps, _out in results:
@@ -214,3 +221,44 @@ def test_several_steps_per_execution_over_replicas_stop_with_what_to_set(tiny_mn
     ) in err
     assert "set train.gan.steps_per_execution to 1" in err
     assert not (tmp_path / "ckpt").exists() and not (tmp_path / "m").exists()
+
+
+def test_a_killed_cluster_resumes_from_every_workers_own_backup(tiny_mnist, tmp_path):
+    """Worker 1 dies in epoch 2; the chief is stopped too. Started again, each restores its
+    own epoch-1 backup and the run ends as an uninterrupted cluster's; had a worker lost its
+    backup, both stop and say which folders to delete."""
+    import shutil
+    import signal
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    whole = tmp_path / "whole"
+    for proc in _start_cluster(tiny_mnist, whole, uri):
+        _first_steps(proc)
+
+    steps_per_epoch = 300 // GLOBAL_BATCH
+    killed = tmp_path / "killed"
+    chief, worker = _start_cluster(tiny_mnist, killed, uri, f"step:{steps_per_epoch + 2}")
+    worker.communicate(timeout=600)
+    assert worker.returncode == -signal.SIGKILL
+    try:  # the chief waits for its peer in a collective, or fails on its own
+        chief.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        chief.kill()
+        chief.communicate()
+    worker_backup = killed / "host1" / ".checkpoints" / "gan.worker-1"
+    assert (killed / "host0" / ".checkpoints" / "gan" / "backup.npz").is_file()
+    assert (worker_backup / "backup.npz").is_file()
+
+    shutil.move(worker_backup, tmp_path / "aside")
+    results = [p.communicate(timeout=600) for p in _start_cluster(tiny_mnist, killed, uri)]
+    for _out, err in results:
+        assert "the workers' backups hold different epochs ([0, 1])" in err, err[-2000:]
+    shutil.rmtree(worker_backup)
+    shutil.move(tmp_path / "aside", worker_backup)
+
+    for proc in _start_cluster(tiny_mnist, killed, uri):
+        _first_steps(proc)
+    assert (killed / "host0" / "models" / "gan" / "history.csv").read_text() == (
+        whole / "host0" / "models" / "gan" / "history.csv"
+    ).read_text()
+    assert not worker_backup.exists() and not (killed / "host1" / "models").exists()
