@@ -138,19 +138,24 @@ def _start_cluster(data, folder, uri: str, kill_worker_at: str = "") -> list[sub
     return procs
 
 
+def _spawn_on_two_cpus(config: GanConfig, data, folder) -> subprocess.Popen:
+    """One process training ``config`` on two logical CPU devices into ``folder``."""
+    spec = {
+        "config": dataclasses.asdict(config),
+        "data": str(data),
+        "out": str(folder / "m"),
+        "ckpt": str(folder / "ckpt"),
+        "mlflow": False,
+        "logical_cpus": 2,
+    }
+    return _spawn(spec, {})
+
+
 def test_mirrored_on_two_logical_cpus_starts_from_one_process_losses(
     tiny_mnist, tmp_path, one_process
 ):
     per_replica = dataclasses.replace(CONFIG, batch_size=GLOBAL_BATCH // 2, distribute="mirrored")
-    spec = {
-        "config": dataclasses.asdict(per_replica),
-        "data": str(tiny_mnist),
-        "out": str(tmp_path / "m"),
-        "ckpt": str(tmp_path / "ckpt"),
-        "mlflow": False,
-        "logical_cpus": 2,
-    }
-    steps, out = _first_steps(_spawn(spec, {}))
+    steps, out = _first_steps(_spawn_on_two_cpus(per_replica, tiny_mnist, tmp_path))
     assert "gan: training on CPU:0, CPU:1" in out
     _assert_same_losses(steps, one_process)
     assert (tmp_path / "m" / "generator.keras").is_file()
@@ -204,15 +209,7 @@ def test_several_steps_per_execution_over_replicas_stop_with_what_to_set(tiny_mn
     config = dataclasses.replace(
         CONFIG, batch_size=GLOBAL_BATCH // 2, distribute="mirrored", steps_per_execution=2
     )
-    spec = {
-        "config": dataclasses.asdict(config),
-        "data": str(tiny_mnist),
-        "out": str(tmp_path / "m"),
-        "ckpt": str(tmp_path / "ckpt"),
-        "mlflow": False,
-        "logical_cpus": 2,
-    }
-    proc = _spawn(spec, {})
+    proc = _spawn_on_two_cpus(config, tiny_mnist, tmp_path)
     _out, err = proc.communicate(timeout=600)
     assert proc.returncode != 0
     assert (

@@ -151,7 +151,6 @@ class Stylist:
         self.lock = threading.Lock()
 
     def run(self, body: dict) -> dict:
-
         from condgen.core.images import unit_to_uint8
         from condgen.serving.requests import RequestError, image_from_bytes, png_base64
         from condgen.style.inputs import to_style_input
