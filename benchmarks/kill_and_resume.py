@@ -128,12 +128,12 @@ def lock_is_broken(project: Path) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", required=True, type=Path)
-    parser.add_argument("--stages", nargs="*", help="default: every stage but inputs@*")
+    parser.add_argument("--stages", nargs="*", help="default: every stage but inputs")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     project = args.project.resolve()
     rng = random.Random(args.seed)
-    stages = args.stages or [s for s in stage_names(project) if not s.startswith("inputs@")]
+    stages = args.stages or [s for s in stage_names(project) if s != "inputs"]
     results = []
     for stage in stages:
         model = stage.partition("@")[2] or stage.removeprefix("train_")

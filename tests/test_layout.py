@@ -86,11 +86,11 @@ def stages() -> dict[str, dict]:
     return out
 
 
-def stage_command(stage: dict) -> tuple[str, str]:
-    """(module, argument) of ``python -m condgen.stages.<x> <argument>``."""
-    match = re.fullmatch(r"python -m (condgen\.stages\.\w+) (\S+)", stage["cmd"])
+def stage_command(stage: dict) -> tuple[str, list[str]]:
+    """(module, arguments) of ``python -m condgen.stages.<x> <argument> [<argument> ...]``."""
+    match = re.fullmatch(r"python -m (condgen\.stages\.\w+)((?: \S+)+)", stage["cmd"])
     assert match, f"not a generic stage command: {stage['cmd']!r}"
-    return match.group(1), match.group(2)
+    return match.group(1), match.group(2).split()
 
 
 # The family modules each generic stage looks up by name (condgen.families.module); the
@@ -124,8 +124,9 @@ def covered(path: Path, deps: list) -> bool:
 @pytest.mark.parametrize("name", sorted(stages()))
 def test_every_module_a_stage_can_load_is_among_its_deps(name):
     stage = stages()[name]
-    module, argument = stage_command(stage)
-    loaded = closure({module, *looked_up_modules(module, argument)})
+    module, arguments = stage_command(stage)
+    looked_up = {m for argument in arguments for m in looked_up_modules(module, argument)}
+    loaded = closure({module, *looked_up})
     missing = sorted(
         str(module_file(m).relative_to(ROOT))
         for m in loaded
@@ -144,8 +145,10 @@ def test_the_dependency_check_catches_a_missing_folder():
 def test_dvc_yaml_names_exactly_the_tables_models_and_families():
     commands = [stage_command(s) for s in stages().values()]
     by_kind: dict[str, set[str]] = {}
-    for module, argument in commands:
-        by_kind.setdefault(module.rsplit(".", 1)[1], set()).add(argument)
+    for module, arguments in commands:
+        kind = module.rsplit(".", 1)[1]
+        assert kind == "inputs" or len(arguments) == 1, arguments
+        by_kind.setdefault(kind, set()).update(arguments)
     for kind in ("train", "evaluate", "register"):
         assert by_kind[kind] == set(families.MODELS), kind
     assert by_kind["prepare"] == {f.name for f in families.FAMILIES.values() if f.data}

@@ -188,7 +188,7 @@ def test_second_repro_does_no_work(project):
     out = run([str(BIN / "dvc"), "repro"], project).stdout
     ran = set(re.findall(r"Running stage '([^']+)'", out))
     # Only the check of the user's own files runs, and it changes nothing.
-    assert ran == {"inputs@pix2pix", "inputs@cyclegan", "inputs@style"}, out
+    assert ran == {"inputs"}, out
     status = json.loads(run([str(BIN / "dvc"), "status", "--json"], project).stdout)
     assert set(status) == ran and all(v == ["always changed"] for v in status.values()), status
 
@@ -759,7 +759,7 @@ def test_a_dvc_remote_brings_data_and_models_to_a_clone_with_nothing_left_to_do(
 ):
     """The README's remote recipe with a local-folder remote and with an S3 bucket on a local
     S3-compatible server: `dvc push`, then in a copy that has only what git would hold,
-    `dvc pull` restores every cached output and `dvc repro` re-runs no stage (only the inputs@
+    `dvc pull` restores every cached output and `dvc repro` re-runs no stage (only the inputs
     fingerprints, which run every time)."""
     from dvc.repo import Repo
 
@@ -792,5 +792,5 @@ def test_a_dvc_remote_brings_data_and_models_to_a_clone_with_nothing_left_to_do(
         assert Path(out.fs_path).exists(), out
     repro = run([dvc, "repro"], clone, timeout=600).stdout
     ran = re.findall(r"Running stage '([^']+)'", repro)
-    assert all(stage.startswith("inputs@") for stage in ran), ran
+    assert set(ran) <= {"inputs"}, ran
     assert model_digests(clone) == model_digests(project)

@@ -43,7 +43,7 @@ class Family:
     # The family's own stages: DVC stage name -> "module:function" inside the family.
     stages: tuple[tuple[str, str], ...] = ()
     # The params section that may name the user's own files (a folder source, style images);
-    # the stage inputs@<family> fingerprints them. "" = the family reads none.
+    # the stage inputs fingerprints them. "" = the family reads none.
     inputs: str = ""
     # What the family's MLflow experiment is about (its description in the UI).
     description: str = ""

@@ -2,7 +2,7 @@
 
 DVC re-runs a stage when its deps change, but a ``folder`` data source or a style image given
 by path lives wherever the user keeps it, so it cannot be a fixed dep in ``dvc.yaml``. The
-stage ``inputs@<family>`` runs on every ``dvc repro`` (``always_changed``), hashes those files
+stage ``inputs`` runs on every ``dvc repro`` (``always_changed``), hashes those files
 and writes ``data/inputs/<family>.json``; the family's prepare (or style) stage depends on that
 file, so editing, adding or removing one of the user's images re-runs exactly what reads them.
 A cache of (size, mtime) -> md5 keeps the check quick for big folders.

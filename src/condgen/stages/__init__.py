@@ -30,10 +30,17 @@ def run_stage(body: Callable[[], object]) -> None:
 
 def name_arg(choices: Iterable[str]) -> str:
     """The one command-line argument, which must be one of ``choices``."""
-    choices = tuple(choices)
-    if len(sys.argv) != 2 or sys.argv[1] not in choices:
+    return name_args(choices, many=False)[0]
+
+
+def name_args(choices: Iterable[str], many: bool = True) -> list[str]:
+    """The command-line arguments: one (``many``: one or more, no repeats) of ``choices``."""
+    choices, names = tuple(choices), sys.argv[1:]
+    count_ok = len(names) == 1 or (many and len(names) > 1)
+    if not count_ok or not set(names) <= set(choices) or len(set(names)) != len(names):
         spec = getattr(sys.modules["__main__"], "__spec__", None)
         command = f"python -m {spec.name}" if spec else sys.argv[0]
-        print(f"usage: {command} {{{','.join(choices)}}}", file=sys.stderr)
+        more = " ..." if many else ""
+        print(f"usage: {command} {{{','.join(choices)}}}{more}", file=sys.stderr)
         raise SystemExit(2)
-    return sys.argv[1]
+    return names

@@ -189,8 +189,8 @@ def _log_run(config: StyleConfig, seed: int, out: Path, histories: dict, metrics
 
         family = families.FAMILIES["style"]
         # The style family has no prepared data: its inputs are the user's images, whose
-        # fingerprint the inputs@style stage writes.
-        stage, path = f"inputs@{family.name}", family.inputs_file
+        # fingerprint the inputs stage writes.
+        stage, path = "inputs", family.inputs_file
         mlflow.set_tags({**tracking.run_tags(stage, path), "model": "style", "stage": "train"})
         tracking.log_data_input(stage, path, "training")
         for name, frame in histories.items():
