@@ -347,8 +347,8 @@ def _value(value: float | str | None) -> str:
 def _version_row(version) -> dict:
     tags = version.tags
     return {
-        "version": int(version.version),
-        "created": version.creation_timestamp,
+        "version": version.version,
+        "created": version.created_ms,
         "primary_metric": tags.get("champion_primary_metric"),
         "value": _number(tags.get("champion_value")),
         "promoted": tags.get("champion_promoted") == "True",
@@ -376,28 +376,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def cmd_models(args: argparse.Namespace) -> None:
     import datetime
 
-    import mlflow
-    from mlflow import MlflowClient
+    from condgen.core import model_list, tracking
 
-    from condgen.core import tracking
-
-    mlflow.set_tracking_uri(_store_uri())
-    client = MlflowClient()
     names = [tracking.registered_name(m) for m in ([args.model] if args.model else SERVED_MODELS)]
-    found = {
-        m.name: m
-        for m in client.search_registered_models(f"name LIKE '{tracking.registered_name('')}%'")
-    }
+    listing = model_list.read(_store_uri(), tracking.registered_name(""))
     versions: dict[str, list] = {name: [] for name in names}
-    for version in client.search_model_versions(
-        f"name LIKE '{tracking.registered_name('')}%'", max_results=10_000
-    ):
+    for version in listing.versions:
         if version.name in versions:
             versions[version.name].append(version)
     table = []
     for name in names:
-        model = found.get(name)
-        champion = (model.aliases or {}).get("champion") if model else None
+        aliases = listing.aliases.get(name)
+        champion = aliases.get("champion") if aliases else None
         rows = sorted((_version_row(v) for v in versions[name]), key=lambda r: r["version"])
         # The champion's scores; without one, the latest version's (the table says so).
         best = next((r for r in rows if str(r["version"]) == str(champion)), None)
@@ -405,7 +395,7 @@ def cmd_models(args: argparse.Namespace) -> None:
         table.append(
             {
                 "model": name,
-                "registered": model is not None,
+                "registered": aliases is not None,
                 "champion": int(champion) if champion else None,
                 "versions": len(rows),
                 "primary_metric": best["primary_metric"] if best else None,
