@@ -909,6 +909,26 @@ def test_every_cli_option_says_what_it_is_and_its_default():
                 assert "default" in action.help, f"condgen {name} {action.dest}: no default"
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["generate", "--model", "cgan", "--label", "11", "-o", "{tmp}/x.png"], "--label 11"),
+        (["generate", "--model", "cgan", "-n", "0", "-o", "{tmp}/x.png"], "-n 0"),
+        (["translate", "--model", "pix2pix", "{tmp}/none.png", "-o", "{tmp}/y.png"], "no such"),
+        (["serve", "--model", "gan", "--port", "70000"], "between 1 and 65535"),
+        (["models", "nosuch"], "invalid choice: 'nosuch'"),
+        (["stylize", "{tmp}/none.png", "skimage:coffee", "-o", "{tmp}/o.png"], "no such"),
+    ],
+    ids=["label", "count", "missing-image", "port", "model", "style-image"],
+)
+def test_argument_errors_come_before_tensorflow_and_mlflow_are_imported(tmp_path, argv, message):
+    """A typo costs a fraction of a second, not the seconds of the heavy imports."""
+    result = heavy_imports_of([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert message in result.stderr, result.stderr
+    assert result.stdout.endswith("[]\n"), result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 def test_stylize_refuses_a_bad_file_before_tensorflow_is_imported(tmp_path):
     notes = tmp_path / "notes.png"
     notes.write_text("a shopping list")
