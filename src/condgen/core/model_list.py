@@ -4,8 +4,8 @@ Importing MLflow and opening its SQLAlchemy store takes about 3 s of CPU, longer
 listing should. For the project's own store (a SQLite file at the schema revision the installed
 MLflow writes) the registry's four tables are read with ``sqlite3``, read-only; any other store
 (a server, PostgreSQL, a SQLite file of another MLflow version) is read through
-``MlflowClient``. Both give the same :class:`Listing` (``tests/test_pipeline.py`` compares them
-on a real store).
+``MlflowClient``. Both give the same :class:`Listing` (``tests/test_core_model_list.py``
+compares them on a real store).
 """
 
 from __future__ import annotations
@@ -47,10 +47,6 @@ def sqlite_file(uri: str) -> Path | None:
     if not uri.startswith(head) or len(uri) == len(head) or "?" in uri:
         return None
     return Path(uri[len(head) :])
-
-
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 def read_sqlite(path: Path, prefix: str) -> Listing | None:
