@@ -232,32 +232,27 @@ def bench(name: str, steps: int, rounds: int, params: Path) -> dict:
     times: dict[str, list[float]] = {"project": [], "plain": [], "stream": []}
 
     class Rounds(keras.callbacks.Callback):
-        """Each epoch of the one fit is a project round; plain rounds run between epochs,
-        before the project's on odd rounds and after it on even ones. Epoch 0 warms up."""
+        """Each epoch of the one fit is a project round; a plain round runs before it on odd
+        epochs and after it on even ones. Epoch 0 traces and warms up both, and is not kept."""
+
+        def keep(self, epoch: int, which: str, seconds: float) -> None:
+            if epoch:
+                times[which].append(seconds)
 
         def on_epoch_begin(self, epoch, logs=None):
             if epoch % 2:
-                plain = run_plain()
-                if epoch:
-                    times["plain"].append(plain)
+                self.keep(epoch, "plain", run_plain())
             self.start = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
             float(next(iter(logs.values())))  # wait for the epoch's last execution
-            seconds = time.perf_counter() - self.start
-            if epoch:
-                times["project"].append(seconds)
+            self.keep(epoch, "project", time.perf_counter() - self.start)
             if epoch % 2 == 0:
-                plain = run_plain()
-                if epoch:
-                    times["plain"].append(plain)
-            stream = run_stream()
-            if epoch:
-                times["stream"].append(stream)
+                self.keep(epoch, "plain", run_plain())
+            self.keep(epoch, "stream", run_stream())
 
     # One fit for all rounds, as a stage trains: Keras' per-fit set-up (iterators, callbacks)
     # is paid once per training, not once per timed round.
-    run_plain()  # trace the plain step before the first timed plain round
     project.fit(
         dataset,
         epochs=rounds + 1,
